@@ -1,0 +1,60 @@
+// The HDF5 image shard (docs/data-format.md). One modality per file, a format-version attribute,
+// samples stored as one byte blob plus offsets so a reader touches only the bytes it needs.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "data/image.h"
+
+namespace tetra::data {
+
+inline constexpr int kShardFormatVersion = 1;
+
+enum class ImageEncoding : uint8_t { kRawRgb8 = 0, kPng = 1, kJpeg = 2 };
+
+struct ImageRecord {
+  std::string source_id;  // e.g. the path relative to the packed folder
+  ImageEncoding encoding = ImageEncoding::kRawRgb8;
+  int64_t height = 0;  // original size
+  int64_t width = 0;
+  std::vector<uint8_t> bytes;  // encoded file bytes, or raw RGB8 pixels
+};
+
+// Writes to "<path>.tmp", then fsync + rename on Finish(): a shard either exists whole or not at all.
+class ImageShardWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<ImageShardWriter>> Create(const std::string& path);
+  ~ImageShardWriter();
+  absl::Status Add(const ImageRecord& record);
+  absl::Status Finish();
+  int64_t size() const;
+ private:
+  struct State;
+  explicit ImageShardWriter(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+class ImageShardReader {
+ public:
+  // Checks the format attribute and version; errors name the file and suggest a fix.
+  static absl::StatusOr<std::unique_ptr<ImageShardReader>> Open(const std::string& path);
+  ~ImageShardReader();
+  int64_t size() const;
+  const std::string& path() const;
+  absl::StatusOr<ImageRecord> Read(int64_t index) const;
+  // Read + decode (raw pixels are copied, PNG/JPEG decoded).
+  absl::StatusOr<Image> ReadImage(int64_t index) const;
+ private:
+  struct State;
+  explicit ImageShardReader(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// All "*.h5" shard files under `dir`, sorted. A missing or empty folder is an error naming it.
+absl::StatusOr<std::vector<std::string>> ListShards(const std::string& dir);
+
+}  // namespace tetra::data
