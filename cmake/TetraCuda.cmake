@@ -11,6 +11,10 @@ if(TETRA_WITH_CUDA)
       set(CMAKE_CUDA_ARCHITECTURES 80 90)  # A100, H100/H200
     endif()
     enable_language(CUDA)
+    # LibTorch's CMake config fills CMAKE_CUDA_FLAGS with its own -gencode list (including archs
+    # this nvcc no longer supports). Our .cu files never include LibTorch, so start clean and let
+    # CMAKE_CUDA_ARCHITECTURES decide.
+    set(CMAKE_CUDA_FLAGS "")
     set(CMAKE_CUDA_STANDARD 17)
     set(TETRA_HAVE_CUDA ON)
     list(APPEND TETRA_FEATURE_DEFINITIONS TETRA_WITH_CUDA=1)

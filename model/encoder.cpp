@@ -1,0 +1,45 @@
+#include "model/encoder.h"
+
+#include <torch/torch.h>
+
+namespace tetra::model {
+namespace {
+
+BlockOptions block_options(const TokenizerOptions& o) {
+  return BlockOptions{o.width, o.heads, o.mlp_hidden, o.rope_base};
+}
+
+}  // namespace
+
+EncoderImpl::EncoderImpl(const TokenizerOptions& o) {
+  patch_embed = register_module("patch_embed", torch::nn::Linear(o.patch.features(), o.width));
+  position = register_module("position", PositionTable2D(o.position_grid, o.width));
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int64_t i = 0; i < o.depth; ++i) blocks->push_back(EncoderBlock(block_options(o)));
+  final_norm = register_module("final_norm", LayerNorm32(o.width));
+}
+
+torch::Tensor EncoderImpl::forward(const PackedTokens& tokens) {
+  auto x = patch_embed->forward(tokens.features) + position->forward(tokens);
+  for (const auto& block : *blocks) x = block->as<EncoderBlock>()->forward(x, tokens);
+  return final_norm->forward(x);
+}
+
+DecoderImpl::DecoderImpl(const TokenizerOptions& o) {
+  latent_in = register_module(
+      "latent_in", torch::nn::Linear(torch::nn::LinearOptions(o.latent_channels, o.width).bias(false)));
+  position = register_module("position", PositionTable2D(o.position_grid, o.width));
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int64_t i = 0; i < o.depth; ++i) blocks->push_back(DecoderBlock(block_options(o)));
+  final_norm = register_module("final_norm", RMSNorm32(o.width));
+  pixel_head = register_module(
+      "pixel_head", torch::nn::Linear(torch::nn::LinearOptions(o.width, o.patch.features()).bias(false)));
+}
+
+torch::Tensor DecoderImpl::forward(const torch::Tensor& latents, const PackedTokens& layout) {
+  auto x = latent_in->forward(latents) + position->forward(layout);
+  for (const auto& block : *blocks) x = block->as<DecoderBlock>()->forward(x, layout);
+  return pixel_head->forward(final_norm->forward(x));
+}
+
+}  // namespace tetra::model

@@ -1,0 +1,34 @@
+#include "model/tokenizer.h"
+
+#include <torch/torch.h>
+
+namespace tetra::model {
+
+TokenizerImpl::TokenizerImpl(const TokenizerOptions& o) : options(o) {
+  encoder = register_module("encoder", Encoder(o));
+  bottleneck = register_module("bottleneck", KLBottleneck(o.width, o.latent_channels));
+  decoder = register_module("decoder", Decoder(o));
+  pooling = register_module("pooling", AttentionPooling(o.width, o.heads, o.mlp_hidden));
+}
+
+TokenizerOutput TokenizerImpl::forward(const PackedTokens& tokens, const ForwardOptions& run) {
+  TORCH_CHECK(tokens.features.size(1) == options.patch.features(), "tokenizer expects ",
+              options.patch.features(), " values per token, got ", tokens.features.size(1));
+  TokenizerOutput out;
+  auto h = encoder->forward(tokens);
+  out.latent = bottleneck->forward(h, run.sample_latent, run.generator);
+  out.kl_per_token = gaussian_kl_per_token(out.latent.mean, out.latent.logvar);
+  out.reconstruction = decoder->forward(out.latent.sample.to(h.scalar_type()), tokens);
+  if (run.pooled) out.pooled = pooling->forward(h, tokens.offsets);
+  return out;
+}
+
+bool TokenizerImpl::is_encoder_parameter(const std::string& name) { return name.rfind("encoder.", 0) == 0; }
+
+int64_t count_parameters(const torch::nn::Module& module) {
+  int64_t n = 0;
+  for (const auto& p : module.parameters()) n += p.numel();
+  return n;
+}
+
+}  // namespace tetra::model

@@ -1,0 +1,43 @@
+// The unified tokenizer: encoder -> KL bottleneck -> decoder, plus the attention-pooling head.
+#pragma once
+#include <torch/nn/module.h>
+
+#include <optional>
+
+#include "model/encoder.h"
+#include "model/heads.h"
+#include "model/options.h"
+
+namespace tetra::model {
+
+struct TokenizerOutput {
+  torch::Tensor reconstruction;  // [N, F] raw pixels per patch
+  GaussianLatent latent;
+  torch::Tensor kl_per_token;    // [N]
+  torch::Tensor pooled;          // [B, d] L2-normalised; undefined unless requested
+};
+
+struct ForwardOptions {
+  bool sample_latent = true;     // false at evaluation: decode the mean
+  bool pooled = false;           // run the understanding head
+  std::optional<at::Generator> generator;
+};
+
+class TokenizerImpl : public torch::nn::Module {
+ public:
+  explicit TokenizerImpl(const TokenizerOptions& options);
+  TokenizerOutput forward(const PackedTokens& tokens, const ForwardOptions& run = {});
+  // Parameters that get the encoder learning-rate multiplier (their names start with "encoder.").
+  static bool is_encoder_parameter(const std::string& name);
+
+  TokenizerOptions options;
+  Encoder encoder{nullptr};
+  KLBottleneck bottleneck{nullptr};
+  Decoder decoder{nullptr};
+  AttentionPooling pooling{nullptr};
+};
+TORCH_MODULE(Tokenizer);
+
+int64_t count_parameters(const torch::nn::Module& module);
+
+}  // namespace tetra::model

@@ -1,0 +1,116 @@
+#include "trainer/batches.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "data/embedded.h"
+#include "data/shard.h"
+
+namespace tetra::trainer {
+
+torch::Tensor image_to_frames(const data::Image& image) {
+  auto bytes = torch::from_blob(const_cast<uint8_t*>(image.rgb.data()), {1, image.height, image.width, 3},
+                                torch::kUInt8);
+  return bytes.to(torch::kFloat).div_(127.5).sub_(1.0);
+}
+
+model::PackedTokens pack_images(const std::vector<data::Image>& images, const model::PatchSize& patch) {
+  std::vector<model::SampleTokens> samples;
+  samples.reserve(images.size());
+  for (const auto& image : images) samples.push_back(model::patchify(image_to_frames(image), patch));
+  return model::pack(samples);
+}
+
+model::PatchSize patch_from_config(const ModelConfig& m) {
+  return model::PatchSize{m.patch_time, m.patch_size, m.patch_size, 3};
+}
+
+absl::StatusOr<DataPaths> prepare_data(const Config& config) {
+  const auto& d = config.data;
+  DataPaths paths;
+  std::string train = d.train_path, heldout = d.heldout_path;
+  if (d.source == "embedded") {
+    const std::string root = d.train_path.empty() ? config.run.out_dir + "/embedded-data" : d.train_path;
+    data::EmbeddedDatasetOptions options;
+    options.num_train = d.embedded_train;
+    options.num_heldout = d.embedded_heldout;
+    options.min_side = d.embedded_min_side;
+    options.max_side = d.embedded_max_side;
+    if (auto s = data::EnsureEmbeddedDataset(root, options); !s.ok()) return s;
+    train = root + "/train";
+    heldout = root + "/heldout";
+  }
+  auto train_shards = data::ListShards(train);
+  if (!train_shards.ok())
+    return absl::Status(train_shards.status().code(), absl::StrCat("data.train_path: ", train_shards.status().message()));
+  paths.train_shards = *train_shards;
+  if (!heldout.empty()) {
+    auto heldout_shards = data::ListShards(heldout);
+    if (!heldout_shards.ok())
+      return absl::Status(heldout_shards.status().code(), absl::StrCat("data.heldout_path: ", heldout_shards.status().message()));
+    paths.heldout_shards = *heldout_shards;
+  }
+  return paths;
+}
+
+namespace {
+
+data::StreamOptions stream_options(const Config& config, const std::vector<std::string>& shards, bool train) {
+  data::StreamOptions o;
+  o.shards = shards;
+  o.seed = static_cast<uint64_t>(config.run.seed);
+  o.shuffle = train && config.data.shuffle;
+  o.random_crop = train;
+  o.resolution = data::ResolutionRule{config.data.min_side, config.data.max_side, config.model.patch_size};
+  o.prefetch = config.data.prefetch;
+  return o;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ImageBatcher>> ImageBatcher::Create(const Config& config,
+                                                                   const std::vector<std::string>& shards,
+                                                                   const data::StreamCursor& start) {
+  auto stream = data::ImageStream::Create(stream_options(config, shards, /*train=*/true), start);
+  if (!stream.ok()) return stream.status();
+  return std::unique_ptr<ImageBatcher>(
+      new ImageBatcher(std::move(*stream), config.data.batch_size, patch_from_config(config.model)));
+}
+
+absl::StatusOr<ImageBatch> ImageBatcher::next() {
+  std::vector<data::Image> images;
+  ImageBatch batch;
+  for (int64_t i = 0; i < batch_size_; ++i) {
+    auto sample = stream_->Next();
+    if (!sample.ok()) return sample.status();
+    images.push_back(std::move(sample->image));
+    batch.next = sample->next;
+  }
+  batch.tokens = pack_images(images, patch_);
+  return batch;
+}
+
+absl::StatusOr<std::vector<model::PackedTokens>> load_heldout(const Config& config,
+                                                              const std::vector<std::string>& shards) {
+  std::vector<model::PackedTokens> batches;
+  if (shards.empty() || config.data.heldout_samples == 0) return batches;
+  auto stream = data::ImageStream::Create(stream_options(config, shards, /*train=*/false));
+  if (!stream.ok()) return stream.status();
+  const int64_t count = std::min(config.data.heldout_samples, (*stream)->samples_per_epoch());
+  const auto patch = patch_from_config(config.model);
+  std::vector<data::Image> images;
+  for (int64_t i = 0; i < count; ++i) {
+    auto sample = (*stream)->Next();
+    if (!sample.ok()) return sample.status();
+    images.push_back(std::move(sample->image));
+    if (static_cast<int64_t>(images.size()) == config.data.batch_size || i + 1 == count) {
+      batches.push_back(pack_images(images, patch));
+      images.clear();
+    }
+  }
+  return batches;
+}
+
+}  // namespace tetra::trainer

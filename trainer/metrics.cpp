@@ -1,0 +1,50 @@
+#include "trainer/metrics.h"
+
+#include <filesystem>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "trainer/files.h"
+
+namespace tetra::trainer {
+
+absl::Status MetricsLog::open(const std::string& path, int64_t keep_through_step) {
+  if (keep_through_step >= 0 && std::filesystem::exists(path)) {
+    auto text = read_file(path);
+    if (!text.ok()) return text.status();
+    std::string kept;
+    for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+      auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (record.is_discarded()) continue;  // a line torn by the crash
+      if (record.value("step", int64_t{0}) <= keep_through_step) absl::StrAppend(&kept, line, "\n");
+    }
+    if (auto s = write_file_atomic(path, kept); !s.ok()) return s;
+  }
+  out_.open(path, std::ios::app);
+  if (!out_) return absl::InternalError(absl::StrCat("cannot open metrics file '", path, "'"));
+  return absl::OkStatus();
+}
+
+void MetricsLog::write(const nlohmann::json& record) {
+  out_ << record.dump() << "\n";
+  out_.flush();
+}
+
+std::string format_duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(seconds + 0.5);
+  if (s >= 3600) return absl::StrFormat("%dh%02dm", s / 3600, (s % 3600) / 60);
+  if (s >= 60) return absl::StrFormat("%dm%02ds", s / 60, s % 60);
+  return absl::StrFormat("%ds", s);
+}
+
+std::string format_step_line(const StepReport& r) {
+  const double tps = r.tokens_per_s;
+  std::string rate = tps >= 1e6 ? absl::StrFormat("%.2fM", tps / 1e6)
+                                : tps >= 1e3 ? absl::StrFormat("%.1fk", tps / 1e3) : absl::StrFormat("%.0f", tps);
+  return absl::StrFormat("step %d/%d | loss %.5f | l1 %.4f kl %.4g | lr %.2e | gnorm %.3f | %s tok/s | eta %s",
+                         r.step, r.total, r.loss, r.l1, r.kl, r.lr, r.grad_norm, rate, format_duration(r.eta_s));
+}
+
+}  // namespace tetra::trainer
