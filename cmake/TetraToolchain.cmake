@@ -17,3 +17,9 @@ if(TETRA_LLD)
   add_link_options(-fuse-ld=lld)
 endif()
 add_compile_options($<$<COMPILE_LANGUAGE:CXX>:-Wall> $<$<COMPILE_LANGUAGE:CXX>:-Wno-unused-parameter>)
+
+# The torch wheel's libtorch.so exports its own copy of some std::filesystem functions (it was
+# built with an older toolchain that links libstdc++fs statically), and that copy crashes when
+# called from our code (remove_all jumped to address 0). Naming libstdc++ first makes the dynamic
+# linker resolve those symbols to the system libstdc++ before it ever looks into libtorch.so.
+add_link_options("LINKER:--push-state,--no-as-needed" "-lstdc++" "LINKER:--pop-state")

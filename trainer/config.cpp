@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -30,21 +31,28 @@ class YamlReader {
   template <class T>
   void section(const char* name, T& s) {
     keys_->push_back(name);
-    YAML::Node saved = node_;
+    // YAML::Node is a handle whose operator= overwrites the node it refers to, so the walk keeps
+    // handles in optionals (copy-constructed, never assigned) and only ever reads through const.
+    std::optional<YAML::Node> saved = node_;
     std::string saved_prefix = prefix_;
     std::vector<std::string>* saved_keys = keys_;
-    YAML::Node child = node_ ? node_[name] : YAML::Node();
-    prefix_ = prefix_ + name + ".";
-    if (child && !child.IsMap()) {
-      error(prefix_.substr(0, prefix_.size() - 1), "must be a mapping of keys");
-      child = YAML::Node();
+    std::optional<YAML::Node> child;
+    if (node_) {
+      const YAML::Node& parent = *node_;
+      YAML::Node found = parent[name];
+      if (found.IsDefined()) child.emplace(found);
     }
-    node_ = child;
+    prefix_ = prefix_ + name + ".";
+    if (child && !child->IsMap()) {
+      error(prefix_.substr(0, prefix_.size() - 1), "must be a mapping of keys");
+      child.reset();
+    }
+    rebind(child);
     std::vector<std::string> keys;
     keys_ = &keys;
     s.visit(*this);
-    check_unknown_keys(child, keys);
-    node_ = saved;
+    if (child) check_unknown_keys(*child, keys);
+    rebind(saved);
     prefix_ = saved_prefix;
     keys_ = saved_keys;
   }
@@ -68,7 +76,12 @@ class YamlReader {
   }
 
   // Call after visiting with node_ unset: top-level sections read from `root`.
-  void set_root(const YAML::Node& root) { node_ = root; }
+  void set_root(const YAML::Node& root) { node_.emplace(root); }
+  // optional<Node>::operator= would call Node::operator= (overwriting the tree): re-emplace instead.
+  void rebind(const std::optional<YAML::Node>& node) {
+    node_.reset();
+    if (node) node_.emplace(*node);
+  }
   void check_top_level(const YAML::Node& root) { check_unknown_keys(root, top_keys_); }
   const std::vector<std::string>& errors() const { return errors_; }
   void error(const std::string& key, const std::string& what) {
@@ -81,8 +94,10 @@ class YamlReader {
   void read(const char* key, T& value, const std::string& allowed, Valid valid) {
     const std::string full = prefix_ + key;
     keys_->push_back(key);
-    if (!node_ || !node_[key]) return;  // default stays
-    const YAML::Node n = node_[key];
+    if (!node_) return;  // default stays
+    const YAML::Node& current = *node_;
+    const YAML::Node n = current[key];
+    if (!n.IsDefined()) return;
     T parsed{};
     try {
       if (!n.IsScalar()) throw YAML::Exception(YAML::Mark::null_mark(), "not a scalar");
@@ -109,7 +124,7 @@ class YamlReader {
 
   std::string origin_;
   std::set<std::string> overridden_;
-  YAML::Node node_;
+  std::optional<YAML::Node> node_;
   std::string prefix_;
   std::vector<std::string> top_keys_;
   std::vector<std::string>* keys_ = &top_keys_;
@@ -174,13 +189,14 @@ absl::Status apply_override(YAML::Node& root, const std::string& assignment, std
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat("--set '", assignment, "': value is not valid YAML: ", e.what()));
   }
-  // yaml-cpp nodes are handles: walk with reset() copies so the assignment lands in `root`.
-  std::vector<YAML::Node> chain{root};
+  YAML::Node cursor;
+  cursor.reset(root);
   for (size_t i = 0; i + 1 < path.size(); ++i) {
-    YAML::Node next = chain.back()[path[i]];
-    chain.push_back(next);
+    if (!cursor[path[i]] || !cursor[path[i]].IsMap()) cursor[path[i]] = YAML::Node(YAML::NodeType::Map);
+    YAML::Node next = cursor[path[i]];
+    cursor.reset(next);
   }
-  chain.back()[path.back()] = value;
+  cursor[path.back()] = value;
   keys->insert(key);
   return absl::OkStatus();
 }

@@ -3,6 +3,8 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -127,6 +129,13 @@ double evaluate(model::Tokenizer& model, const std::vector<model::PackedTokens>&
   return weighted / tokens;
 }
 
+// Fault injection for the kill-and-resume tests: TETRA_FAULT_KILL_AFTER_STEP=N makes the process
+// SIGKILL itself right after step N, with no chance to clean up, exactly like an OOM kill.
+int64_t fault_kill_step() {
+  const char* v = std::getenv("TETRA_FAULT_KILL_AFTER_STEP");
+  return v ? std::atoll(v) : -1;
+}
+
 absl::Status prepare_run_dir(const Config& config, const TrainOptions& options, const std::string& run_dir,
                              const CheckpointStore& store) {
   std::error_code ec;
@@ -201,6 +210,7 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   summary.first_heldout_l1 = summary.last_heldout_l1 = run_eval();
 
   const int64_t total = config.run.steps;
+  const int64_t kill_step = fault_kill_step();
   auto window_start = Clock::now();
   int64_t window_tokens = 0, window_steps = 0;
   while (state.step < total) {
@@ -240,6 +250,7 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
       summary.last_heldout_l1 = run_eval();
     if ((config.run.checkpoint_every > 0 && state.step % config.run.checkpoint_every == 0) || state.step == total)
       if (auto s = save_checkpoint(store, state); !s.ok()) return s;
+    if (state.step == kill_step) std::raise(SIGKILL);
   }
   summary.steps_done = state.step;
   return summary;
