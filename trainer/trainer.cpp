@@ -203,8 +203,12 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
 
   auto run_eval = [&]() {
     const double l1 = evaluate(state.model, *heldout, patch);
-    metrics.write({{"step", state.step}, {"eval/heldout_l1", l1}});
-    std::cout << absl::StrFormat("eval step %d | held-out L1 %.5f", state.step, l1) << std::endl;
+    state.ema->swap_into_model();
+    const double ema_l1 = evaluate(state.model, *heldout, patch);
+    state.ema->swap_into_model();
+    metrics.write({{"step", state.step}, {"eval/heldout_l1", l1}, {"eval/heldout_l1_ema", ema_l1}});
+    std::cout << absl::StrFormat("eval step %d | held-out L1 %.5f (EMA weights %.5f)", state.step, l1, ema_l1)
+              << std::endl;
     return l1;
   };
   summary.first_heldout_l1 = summary.last_heldout_l1 = run_eval();
@@ -246,10 +250,16 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
       window_start = Clock::now();
       window_tokens = window_steps = 0;
     }
-    if ((config.run.eval_every > 0 && state.step % config.run.eval_every == 0) || state.step == total)
-      summary.last_heldout_l1 = run_eval();
-    if ((config.run.checkpoint_every > 0 && state.step % config.run.checkpoint_every == 0) || state.step == total)
+    const bool eval_now = (config.run.eval_every > 0 && state.step % config.run.eval_every == 0) || state.step == total;
+    const bool save_now =
+        (config.run.checkpoint_every > 0 && state.step % config.run.checkpoint_every == 0) || state.step == total;
+    if (eval_now) summary.last_heldout_l1 = run_eval();
+    if (save_now)
       if (auto s = save_checkpoint(store, state); !s.ok()) return s;
+    if (eval_now || save_now) {  // keep tokens/s and ETA about training steps only
+      window_start = Clock::now();
+      window_tokens = window_steps = 0;
+    }
     if (state.step == kill_step) std::raise(SIGKILL);
   }
   summary.steps_done = state.step;
