@@ -21,6 +21,9 @@ struct Image {
 // `name` only labels errors (a file path or "shard.h5#17").
 absl::StatusOr<Image> DecodeImage(const uint8_t* bytes, size_t size, std::string_view name);
 absl::StatusOr<Image> ReadImageFile(const std::string& path);
+// Which decoder DecodeImage would pick for these bytes, from their signature alone.
+enum class ImageFileFormat { kUnknown, kPng, kJpeg };
+ImageFileFormat SniffImageFormat(const uint8_t* bytes, size_t size);
 absl::Status WritePng(const Image& image, const std::string& path);  // for debugging/eval dumps
 
 }  // namespace tetra::data

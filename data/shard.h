@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -45,6 +46,7 @@ class ImageShardReader {
   ~ImageShardReader();
   int64_t size() const;
   const std::string& path() const;
+  int format_version() const;  // as stored in the file (<= kShardFormatVersion)
   absl::StatusOr<ImageRecord> Read(int64_t index) const;
   // Read + decode (raw pixels are copied, PNG/JPEG decoded).
   absl::StatusOr<Image> ReadImage(int64_t index) const;
@@ -53,6 +55,10 @@ class ImageShardReader {
   explicit ImageShardReader(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };
+
+// A record's pixels: raw RGB8 copied, PNG/JPEG decoded; the result must match the stored size.
+// `name` labels errors (e.g. "shard.h5#17").
+absl::StatusOr<Image> DecodeRecord(const ImageRecord& record, std::string_view name);
 
 // All "*.h5" shard files under `dir`, sorted. A missing or empty folder is an error naming it.
 absl::StatusOr<std::vector<std::string>> ListShards(const std::string& dir);

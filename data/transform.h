@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <random>
 
+#include "absl/status/status.h"
 #include "data/image.h"
 
 namespace tetra::data {
@@ -16,5 +17,11 @@ struct ResolutionRule {
 
 // rng == nullptr means evaluation: centred crop. Bilinear resampling.
 Image ResizeAndCrop(const Image& image, const ResolutionRule& rule, std::mt19937_64* rng);
+
+// What ResizeAndCrop assumes: 1 <= min_side <= max_side, 1 <= multiple <= max_side.
+absl::Status ValidateResolutionRule(const ResolutionRule& rule);
+
+// Bilinear resampling with half-pixel centres (PyTorch align_corners=false, no antialiasing).
+Image ResizeBilinear(const Image& image, int64_t height, int64_t width);
 
 }  // namespace tetra::data

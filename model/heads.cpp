@@ -19,7 +19,10 @@ GaussianLatent KLBottleneckImpl::forward(const torch::Tensor& h, bool sample,
   // Clamping keeps exp(logvar) finite early in training, as in the usual diagonal-Gaussian VAE.
   auto logvar = stats.narrow(-1, latent_channels, latent_channels).clamp(-30.0, 20.0);
   if (!sample) return {mean, logvar, mean};
-  auto eps = at::normal(0.0, 1.0, mean.sizes(), generator, mean.options());
+  // Noise is drawn on the generator's device (the trainer keeps a CPU generator) and moved: the
+  // same seed then gives the same latents on CPU and GPU, and resuming needs only that one state.
+  auto noise_device = generator ? generator->device() : mean.device();
+  auto eps = at::normal(0.0, 1.0, mean.sizes(), generator, mean.options().device(noise_device)).to(mean.device());
   return {mean, logvar, mean + (0.5 * logvar).exp() * eps};
 }
 
