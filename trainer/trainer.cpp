@@ -136,14 +136,30 @@ int64_t fault_kill_step() {
   return v ? std::atoll(v) : -1;
 }
 
-absl::Status prepare_run_dir(const Config& config, const TrainOptions& options, const std::string& run_dir,
-                             const CheckpointStore& store) {
+bool has_checkpoints(const std::string& run_dir) {
+  return !CheckpointStore(run_dir + "/checkpoints", 1).list().empty();
+}
+
+// The run directory is out_dir/name. A fresh run never writes into a directory that already holds
+// checkpoints: it takes the first free out_dir/name.N instead and says so, so rerunning a command
+// can never overwrite earlier work. --resume always continues out_dir/name itself.
+std::string choose_run_dir(const Config& config, const TrainOptions& options) {
+  const std::string base = config.run.out_dir + "/" + config.run.name;
+  if (options.resume || !has_checkpoints(base)) return base;
+  for (int n = 1;; ++n) {
+    const std::string candidate = absl::StrCat(base, ".", n);
+    if (!has_checkpoints(candidate)) {
+      std::cout << "note: " << base << " holds an earlier run (continue it with --resume); this run writes to "
+                << candidate << std::endl;
+      return candidate;
+    }
+  }
+}
+
+absl::Status prepare_run_dir(const Config& config, const std::string& run_dir) {
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create run directory '", run_dir, "': ", ec.message()));
-  if (!options.resume && !store.list().empty())
-    return absl::AlreadyExistsError(absl::StrCat("run directory '", run_dir, "' already has checkpoints; pass --resume to ",
-                                                 "continue it, or choose another name with --set run.name=NEW"));
   return write_file_atomic(run_dir + "/config.yaml", to_yaml(config));
 }
 
@@ -160,9 +176,9 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   if (config.run.threads > 0) torch::set_num_threads(static_cast<int>(config.run.threads));
 
   TrainSummary summary;
-  summary.run_dir = config.run.out_dir + "/" + config.run.name;
+  summary.run_dir = choose_run_dir(config, options);
   CheckpointStore store(summary.run_dir + "/checkpoints", config.run.keep_checkpoints);
-  if (auto s = prepare_run_dir(config, options, summary.run_dir, store); !s.ok()) return s;
+  if (auto s = prepare_run_dir(config, summary.run_dir); !s.ok()) return s;
   auto paths = prepare_data(config);
   if (!paths.ok()) return paths.status();
 

@@ -30,6 +30,11 @@ printf 'garbage' | dd of="$SCRATCH/corrupt/checkpoints/step-000000020/model.pt" 
 grep -q "rejected checkpoint .*step-000000020.*SHA-256" "$SCRATCH/corrupt.log" || fail "corrupt checkpoint not reported: $(cat "$SCRATCH/corrupt.log")"
 grep -q "resumed from .*step-000000010 at step 10" "$SCRATCH/corrupt.log" || fail "did not fall back to step 10"
 
+# Rerunning without --resume must not touch the finished run: it goes to straight.1.
+"$TRAIN" --config "$cfg" "${common[@]}" --set run.name=straight --set run.steps=2 > "$SCRATCH/again.log"
+grep -q "this run writes to .*straight.1" "$SCRATCH/again.log" || fail "rerun did not move to straight.1"
+[ -d "$SCRATCH/straight/checkpoints/step-000000030" ] || fail "rerun touched the finished run"
+
 "$PY" - "$SCRATCH" <<'PY'
 import hashlib, json, sys
 root = sys.argv[1]
