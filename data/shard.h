@@ -39,6 +39,8 @@ class ImageShardWriter {
   std::unique_ptr<State> state_;
 };
 
+// Use one reader from one thread at a time (the stream's producer is its readers' only user).
+// Separate readers may run concurrently: tetra_data serializes its HDF5 calls internally.
 class ImageShardReader {
  public:
   // Checks the format attribute and version; errors name the file and suggest a fix.

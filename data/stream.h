@@ -26,7 +26,7 @@ struct StreamOptions {
   bool random_crop = true;       // false: centred crops (evaluation)
   ResolutionRule resolution;
   int64_t prefetch = 64;         // queue depth, in samples
-  int64_t rank = 0;              // this reader keeps samples with global_index % world == rank
+  int64_t rank = 0;              // keeps positions p of each epoch's order with p % world == rank
   int64_t world = 1;
 };
 
