@@ -16,7 +16,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  tetra-data pack images --in DIR --out DIR [--shard-size N] [--threads N]\n"
+    "  tetra-data pack images --in DIR --out OUT [--shard-size N] [--threads N]\n"
     "      Packs every .png/.jpg/.jpeg under DIR (recursively) into OUT/shard-00000.h5, ...\n"
     "      Unreadable files are skipped and listed in OUT/pack_report.txt.\n"
     "  tetra-data inspect FILE.h5\n"
