@@ -243,6 +243,8 @@ ImageShardReader::~ImageShardReader() {
 }
 
 absl::StatusOr<std::unique_ptr<ImageShardReader>> ImageShardReader::Open(const std::string& path) {
+  // Taken first so it is released last: an early return closes the state's handles under it.
+  auto lock = LockHdf5();
   auto state = std::make_unique<State>();
   state->path = path;
   state->context = absl::StrCat("shard ", path);
@@ -250,7 +252,6 @@ absl::StatusOr<std::unique_ptr<ImageShardReader>> ImageShardReader::Open(const s
   if (!std::filesystem::is_regular_file(path, ec)) {
     return absl::NotFoundError(absl::StrCat(state->context, ": no such file"));
   }
-  auto lock = LockHdf5();
   if (H5Fis_hdf5(path.c_str()) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return Corrupt(state->context, "not an HDF5 file (corrupt, truncated or not a shard)");
