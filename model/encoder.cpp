@@ -5,8 +5,8 @@
 namespace tetra::model {
 namespace {
 
-BlockOptions block_options(const TokenizerOptions& o) {
-  return BlockOptions{o.width, o.heads, o.mlp_hidden, o.rope_base};
+BlockOptions block_options(const TokenizerOptions& o, BlockStyle style) {
+  return BlockOptions{style, o.width, o.heads, o.mlp_hidden, o.rope_base};
 }
 
 }  // namespace
@@ -15,13 +15,14 @@ EncoderImpl::EncoderImpl(const TokenizerOptions& o) {
   patch_embed = register_module("patch_embed", torch::nn::Linear(o.patch.features(), o.width));
   position = register_module("position", PositionTable2D(o.position_grid, o.width));
   blocks = register_module("blocks", torch::nn::ModuleList());
-  for (int64_t i = 0; i < o.depth; ++i) blocks->push_back(EncoderBlock(block_options(o)));
+  for (int64_t i = 0; i < o.depth; ++i)
+    blocks->push_back(TransformerBlock(block_options(o, BlockStyle::kEncoder)));
   final_norm = register_module("final_norm", LayerNorm32(o.width));
 }
 
 torch::Tensor EncoderImpl::forward(const PackedTokens& tokens) {
   auto x = patch_embed->forward(tokens.features) + position->forward(tokens);
-  for (const auto& block : *blocks) x = block->as<EncoderBlock>()->forward(x, tokens);
+  for (const auto& block : *blocks) x = block->as<TransformerBlock>()->forward(x, tokens);
   return final_norm->forward(x);
 }
 
@@ -30,7 +31,8 @@ DecoderImpl::DecoderImpl(const TokenizerOptions& o) {
       "latent_in", torch::nn::Linear(torch::nn::LinearOptions(o.latent_channels, o.width).bias(false)));
   position = register_module("position", PositionTable2D(o.position_grid, o.width));
   blocks = register_module("blocks", torch::nn::ModuleList());
-  for (int64_t i = 0; i < o.depth; ++i) blocks->push_back(DecoderBlock(block_options(o)));
+  for (int64_t i = 0; i < o.depth; ++i)
+    blocks->push_back(TransformerBlock(block_options(o, BlockStyle::kDecoder)));
   final_norm = register_module("final_norm", RMSNorm32(o.width));
   pixel_head = register_module(
       "pixel_head", torch::nn::Linear(torch::nn::LinearOptions(o.width, o.patch.features()).bias(false)));
@@ -38,7 +40,7 @@ DecoderImpl::DecoderImpl(const TokenizerOptions& o) {
 
 torch::Tensor DecoderImpl::forward(const torch::Tensor& latents, const PackedTokens& layout) {
   auto x = latent_in->forward(latents) + position->forward(layout);
-  for (const auto& block : *blocks) x = block->as<DecoderBlock>()->forward(x, layout);
+  for (const auto& block : *blocks) x = block->as<TransformerBlock>()->forward(x, layout);
   return pixel_head->forward(final_norm->forward(x));
 }
 
