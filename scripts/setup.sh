@@ -23,6 +23,7 @@ apt_packages=(
   cmake ninja-build clang lld ccache pkg-config
   libyaml-cpp-dev libhdf5-dev libabsl-dev libopenmpi-dev openmpi-bin nlohmann-json3-dev
   libpng-dev libjpeg62-turbo-dev libssl-dev zlib1g-dev
+  libavformat-dev libavcodec-dev libswscale-dev libavutil-dev libswresample-dev libassimp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3 python3-venv python3-pip
 )
