@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "model/fsq.h"
 #include "model/tokens.h"
 
 namespace tetra::model {
@@ -17,6 +18,8 @@ struct TokenizerOptions {
   int64_t position_grid = 16;  // learned 2D position table is grid x grid
   double rope_base = 10000.0;
   PatchSize patch;
+  bool discrete = false;  // stage 4: FSQ on the latent mean instead of Gaussian sampling
+  FsqOptions fsq;         // its channels must equal latent_channels when discrete
 };
 
 // "tiny" (CPU tests), "small" (CPU smoke/debug), "base", "so400m". Unknown name: empty options list.

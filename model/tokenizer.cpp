@@ -16,8 +16,19 @@ TokenizerOutput TokenizerImpl::forward(const PackedTokens& tokens, const Forward
               options.patch.features(), " values per token, got ", tokens.features.size(1));
   TokenizerOutput out;
   auto h = encoder->forward(tokens);
-  out.latent = bottleneck->forward(h, run.sample_latent, run.generator);
-  out.kl_per_token = gaussian_kl_per_token(out.latent.mean, out.latent.logvar);
+  if (options.discrete) {
+    TORCH_CHECK(options.fsq.channels() == options.latent_channels, "FSQ with ", options.fsq.groups, " groups x ",
+                options.fsq.dims_per_group, " dims needs ", options.fsq.channels(), " latent channels, the model has ",
+                options.latent_channels);
+    out.latent = bottleneck->forward(h, /*sample=*/false, std::nullopt);
+    auto q = fsq_quantize(out.latent.mean, options.fsq);
+    out.latent.sample = q.codes;
+    out.fsq_indices = q.indices;
+    out.kl_per_token = torch::zeros({h.size(0)}, out.latent.mean.options());
+  } else {
+    out.latent = bottleneck->forward(h, run.sample_latent, run.generator);
+    out.kl_per_token = gaussian_kl_per_token(out.latent.mean, out.latent.logvar);
+  }
   out.reconstruction = decoder->forward(out.latent.sample.to(h.scalar_type()), tokens);
   if (run.pooled) out.pooled = pooling->forward(h, tokens.offsets);
   return out;

@@ -13,7 +13,8 @@ namespace tetra::model {
 struct TokenizerOutput {
   torch::Tensor reconstruction;  // [N, F] raw pixels per patch
   GaussianLatent latent;
-  torch::Tensor kl_per_token;    // [N]
+  torch::Tensor kl_per_token;    // [N]; zeros in discrete (FSQ) mode, which has no KL term
+  torch::Tensor fsq_indices;     // [N, groups] codebook indices; only in discrete mode
   torch::Tensor pooled;          // [B, d] L2-normalised; undefined unless requested
 };
 

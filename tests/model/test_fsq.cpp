@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "model/fsq.h"
+#include "model/tokenizer.h"
 
 namespace tetra::model {
 namespace {
@@ -52,6 +53,27 @@ TEST(Fsq, CodebookStats) {
   EXPECT_NEAR(stats[0].perplexity, 4.0, 1e-9);  // uniform over 4 codes
   EXPECT_DOUBLE_EQ(stats[1].usage, 0.25);
   EXPECT_NEAR(stats[1].perplexity, 1.0, 1e-9);
+}
+
+TEST(Fsq, DiscreteTokenizerDecodesCodesAndExposesIndices) {
+  TokenizerOptions o;
+  apply_preset("tiny", &o);
+  o.latent_channels = 12;
+  o.fsq = FsqOptions{2, 6, 4};
+  o.patch = PatchSize{4, 8, 8, 3};
+  o.discrete = true;
+  Tokenizer model(o);
+  auto batch = pack({patchify(torch::rand({1, 16, 16, 3}), o.patch)});
+  auto out = model->forward(batch);
+  ASSERT_TRUE(out.fsq_indices.defined());
+  EXPECT_EQ(out.fsq_indices.sizes(), (torch::IntArrayRef{4, 2}));
+  EXPECT_TRUE(torch::equal(fsq_codes_from_indices(out.fsq_indices, o.fsq), out.latent.sample.detach()));
+  EXPECT_EQ(out.kl_per_token.abs().sum().item<float>(), 0.0f);
+  // Deterministic: no sampling in discrete mode.
+  EXPECT_TRUE(torch::equal(model->forward(batch).reconstruction, out.reconstruction));
+  o.latent_channels = 10;
+  Tokenizer wrong(o);
+  EXPECT_THROW(wrong->forward(batch), c10::Error);
 }
 
 }  // namespace
