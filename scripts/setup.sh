@@ -41,19 +41,15 @@ install_apt_packages() {
 [ "${TETRA_SKIP_APT:-0}" = "1" ] || install_apt_packages
 
 # --- 2. The pinned torch wheel (LibTorch) and the Python test references -------------------------
-python_packages=("torch==${TORCH_VERSION}" numpy h5py tensorboard pyyaml)
+python_packages=("torch==${TORCH_VERSION}" numpy h5py tensorboard pyyaml scikit-image)
 if [ ! -x "$venv/bin/python" ]; then
   log "creating Python environment at $venv"
   mkdir -p "$(dirname "$venv")"
   python3 -m venv "$venv"
 fi
-have_torch="$("$venv/bin/python" -c 'import torch; print(torch.__version__.split("+")[0])' 2>/dev/null || true)"
-if [ "$have_torch" != "$TORCH_VERSION" ] || ! "$venv/bin/python" -c 'import h5py, numpy, tensorboard, yaml' 2>/dev/null; then
-  log "installing ${python_packages[*]} into $venv (have torch '${have_torch:-none}')"
-  "$venv/bin/pip" install -q --disable-pip-version-check "${python_packages[@]}"
-else
-  log "torch $have_torch already in $venv"
-fi
+# pip checks what is already installed itself (a few seconds, no download when satisfied).
+log "Python packages: ${python_packages[*]} in $venv"
+"$venv/bin/pip" install -q --disable-pip-version-check "${python_packages[@]}"
 torch_prefix="$("$venv/bin/python" -c 'import torch; print(torch.utils.cmake_prefix_path)')"
 
 # --- 3. Configure and build ----------------------------------------------------------------------
