@@ -1,0 +1,44 @@
+#include "losses/semantic.h"
+
+#include <torch/torch.h>
+
+namespace tetra::losses {
+namespace {
+
+torch::Tensor unit_rows(const torch::Tensor& x) {
+  return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(1).eps(1e-12));
+}
+
+void check_pair(const torch::Tensor& image, const torch::Tensor& text, const char* what) {
+  TORCH_CHECK(image.dim() == 2 && text.dim() == 2 && image.size(0) == text.size(0) && image.size(1) == text.size(1), what,
+              ": image embeddings ", image.sizes(), " and text embeddings ", text.sizes(),
+              " must both be [B, D] with the same B and D");
+}
+
+}  // namespace
+
+torch::Tensor distillation_kl(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& text,
+                              double temperature, double scale) {
+  check_pair(student, text, "distillation_kl (student)");
+  check_pair(teacher, text, "distillation_kl (teacher)");
+  auto t = unit_rows(text);
+  auto log_p_student = (scale / temperature * unit_rows(student).matmul(t.t())).log_softmax(1);
+  auto log_p_teacher = (scale / temperature * unit_rows(teacher).matmul(t.t())).log_softmax(1);
+  // sum_j p_t (log p_t - log p_s), averaged over the batch ("batchmean" in torch's kl_div).
+  return (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(1).mean();
+}
+
+SigLipLossImpl::SigLipLossImpl(const SigLipLossOptions& options) {
+  logit_scale = register_parameter("logit_scale", torch::full({1}, options.init_logit_scale));
+  logit_bias = register_parameter("logit_bias", torch::full({1}, options.init_logit_bias));
+}
+
+torch::Tensor SigLipLossImpl::forward(const torch::Tensor& image, const torch::Tensor& text) {
+  check_pair(image, text, "SigLipLoss");
+  const int64_t b = image.size(0);
+  auto logits = logit_scale.exp() * unit_rows(image).matmul(unit_rows(text).t()) + logit_bias;
+  auto labels = 2.0 * torch::eye(b, logits.options()) - 1.0;
+  return -torch::log_sigmoid(labels * logits).sum() / static_cast<double>(b);
+}
+
+}  // namespace tetra::losses
