@@ -40,7 +40,7 @@ class FrozenImageEncoder {
   FrozenNetworkRecord record_;
 };
 
-// 1 - cos(e_x, e_y) per image, [B].
+// 1 - cos(e_x, e_y) per image, [B], computed as |e_x/|e_x| - e_y/|e_y||^2 / 2 (no cancellation).
 torch::Tensor cosine_distance(const torch::Tensor& x_embeddings, const torch::Tensor& y_embeddings);
 
 }  // namespace tetra::losses

@@ -62,17 +62,18 @@ torch::Tensor lpips_distance(const std::vector<torch::Tensor>& x_features, const
   return total;
 }
 
-torch::Tensor gram_matrix(const torch::Tensor& features) {
-  const int64_t b = features.size(0), c = features.size(1), hw = features.size(2) * features.size(3);
-  auto f = features.reshape({b, c, hw});
-  return torch::bmm(f, f.transpose(1, 2)) / static_cast<double>(c * hw);
-}
-
 torch::Tensor gram_distance(const std::vector<torch::Tensor>& x_features, const std::vector<torch::Tensor>& y_features) {
   check_layers(x_features, y_features, x_features.size(), "gram_distance");
   torch::Tensor total;
   for (size_t l = 0; l < x_features.size(); ++l) {
-    auto per_image = (gram_matrix(x_features[l]) - gram_matrix(y_features[l])).pow(2).mean({1, 2});  // [B]
+    const auto& x = x_features[l];
+    const int64_t b = x.size(0), c = x.size(1), hw = x.size(2) * x.size(3);
+    auto fx = x.reshape({b, c, hw}), fy = y_features[l].reshape({b, c, hw});
+    // Fx Fx^T - Fy Fy^T = D Fx^T + Fy D^T with D = Fx - Fy: the same two matrix products as two Gram
+    // matrices, but a good reconstruction (Gx ~ Gy) no longer loses its digits in Gx - Gy.
+    auto d = fx - fy;
+    auto gram_diff = (torch::bmm(d, fx.transpose(1, 2)) + torch::bmm(fy, d.transpose(1, 2))) / static_cast<double>(c * hw);
+    auto per_image = gram_diff.pow(2).mean({1, 2});  // [B]
     total = total.defined() ? total + per_image : per_image;
   }
   return total;

@@ -38,6 +38,5 @@ torch::Tensor lpips_distance(const std::vector<torch::Tensor>& x_features, const
 // Gram loss per image, [B]: sum over layers of mean_{c,c'} (G(x) - G(y))^2 with G = F F^T / (C H W)
 // for F the [C, H*W] activation. The normalisation keeps layers of different sizes comparable.
 torch::Tensor gram_distance(const std::vector<torch::Tensor>& x_features, const std::vector<torch::Tensor>& y_features);
-torch::Tensor gram_matrix(const torch::Tensor& features);  // [B, C, H, W] -> [B, C, C]
 
 }  // namespace tetra::losses
