@@ -1,24 +1,29 @@
-// tetra-data: pack image folders into shards and inspect shards.
-#include <cstdio>
+// tetra-data: pack folders of images, videos and meshes into shards, attach captions, inspect shards.
 #include <iostream>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "data/cli_flags.h"
+#include "data/inspect.h"
 #include "data/pack.h"
-#include "data/shard.h"
+#include "data/pack_videos.h"
 
 namespace tetra::data {
 namespace {
 
 constexpr char kUsage[] =
     "usage:\n"
-    "  tetra-data pack images --in DIR --out OUT [--shard-size N] [--threads N]\n"
+    "  tetra-data pack images --in DIR --out OUT [--shard-size N] [--threads N] [--resume]\n"
     "      Packs every .png/.jpg/.jpeg under DIR (recursively) into OUT/shard-00000.h5, ...\n"
-    "      Unreadable files are skipped and listed in OUT/pack_report.txt.\n"
+    "  tetra-data pack videos --in DIR --out OUT [--fps F] [--max-side N] [--max-frames N]\n"
+    "                         [--frames jpeg|png|raw] [--quality Q] [--shard-size N] [--threads N]\n"
+    "                         [--resume]\n"
+    "      Decodes every video under DIR (mp4, mov, avi, mkv, webm, ...), resamples it to F fps\n"
+    "      (default: the clip's own rate) and stores each frame as its own JPEG (default q 95).\n"
+    "  Unreadable files are skipped and listed in OUT/pack_report.txt; --resume continues an\n"
+    "  interrupted pack of the same inputs and settings.\n"
     "  tetra-data inspect FILE.h5\n"
     "      Prints a shard's attributes, sample count and first samples.\n";
 
@@ -29,115 +34,87 @@ int UsageError(const std::string& message) {
   return kUsageExit;
 }
 
-// "--name value" or "--name=value" pairs; anything else is an error naming the argument.
-absl::Status ParseFlags(const std::vector<std::string>& args,
-                        std::map<std::string, std::string>* flags) {
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg.rfind("--", 0) != 0) {
-      return absl::InvalidArgumentError(absl::StrCat("unexpected argument '", arg, "'"));
-    }
-    const size_t eq = arg.find('=');
-    if (eq != std::string::npos) {
-      (*flags)[arg.substr(0, eq)] = arg.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      (*flags)[arg] = args[++i];
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("flag ", arg, " needs a value"));
-    }
-  }
-  return absl::OkStatus();
+int Failed(const absl::Status& status) {
+  std::cerr << "tetra-data: " << status.message() << "\n";
+  return 1;
 }
 
-absl::Status ParsePositive(const std::string& flag, const std::string& text, int64_t* out) {
-  if (!absl::SimpleAtoi(text, out) || *out <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(flag, " expects a positive integer, got '", text, "'"));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<PackImagesOptions> ParsePackOptions(const std::vector<std::string>& args) {
-  std::map<std::string, std::string> flags;
-  if (absl::Status s = ParseFlags(args, &flags); !s.ok()) return s;
-  PackImagesOptions options;
-  for (const auto& [flag, value] : flags) {
-    absl::Status s;
-    if (flag == "--in") {
-      options.in_dir = value;
-    } else if (flag == "--out") {
-      options.out_dir = value;
-    } else if (flag == "--shard-size") {
-      s = ParsePositive(flag, value, &options.shard_size);
-    } else if (flag == "--threads") {
-      s = ParsePositive(flag, value, &options.threads);
-    } else {
-      s = absl::InvalidArgumentError(absl::StrCat("unknown flag ", flag, " for `pack images`"));
-    }
-    if (!s.ok()) return s;
-  }
-  if (options.in_dir.empty()) return absl::InvalidArgumentError("missing required flag --in");
-  if (options.out_dir.empty()) return absl::InvalidArgumentError("missing required flag --out");
-  return options;
-}
-
-int RunPack(const std::vector<std::string>& args) {
-  if (args.empty() || args[0] != "images") {
-    return UsageError(args.empty() ? "`pack` needs a modality: `pack images`"
-                                   : absl::StrCat("cannot pack '", args[0],
-                                                  "': only `pack images` exists"));
-  }
-  absl::StatusOr<PackImagesOptions> options =
-      ParsePackOptions(std::vector<std::string>(args.begin() + 1, args.end()));
-  if (!options.ok()) return UsageError(std::string(options.status().message()));
-  absl::StatusOr<PackReport> report = PackImages(*options);
-  if (!report.ok()) {
-    std::cerr << "tetra-data: " << report.status().message() << "\n";
-    return 1;
-  }
-  std::cout << "packed " << report->packed << " images into " << report->shards << " shards, "
-            << report->skipped.size() << " skipped (see " << options->out_dir
+int Summarise(const absl::StatusOr<PackReport>& report, const std::string& noun,
+              const std::string& out_dir) {
+  if (!report.ok()) return Failed(report.status());
+  std::cout << "packed " << report->packed << " " << noun << " into " << report->shards
+            << " shards, " << report->skipped.size() << " skipped (see " << out_dir
             << "/pack_report.txt)\n";
   return 0;
 }
 
-const char* EncodingName(ImageEncoding encoding) {
-  switch (encoding) {
-    case ImageEncoding::kRawRgb8:
-      return "raw-rgb8";
-    case ImageEncoding::kPng:
-      return "png";
-    case ImageEncoding::kJpeg:
-      return "jpeg";
+const std::set<std::string> kCommonFlags = {"--in", "--out", "--shard-size", "--threads"};
+
+absl::Status ParseCommon(const CliFlags& flags, std::string* in, std::string* out,
+                         int64_t* shard_size, int64_t* threads, bool* resume) {
+  absl::Status s = flags.Required("--in", in);
+  if (s.ok()) s = flags.Required("--out", out);
+  if (s.ok()) s = flags.Positive("--shard-size", shard_size);
+  if (s.ok()) s = flags.Positive("--threads", threads);
+  *resume = flags.Has("--resume");
+  return s;
+}
+
+int PackImagesCommand(const std::vector<std::string>& args) {
+  CliFlags flags;
+  PackImagesOptions o;
+  absl::Status s = flags.Parse(args, kCommonFlags, {"--resume"});
+  if (s.ok()) s = ParseCommon(flags, &o.in_dir, &o.out_dir, &o.shard_size, &o.threads, &o.resume);
+  if (!s.ok()) return UsageError(std::string(s.message()));
+  return Summarise(PackImages(o), "images", o.out_dir);
+}
+
+absl::Status ParseFrameEncoding(const CliFlags& flags, PackVideosOptions* o) {
+  const std::string frames = flags.Text("--frames", "jpeg");
+  if (frames == "jpeg") {
+    o->frame_encoding = ImageEncoding::kJpeg;
+  } else if (frames == "png") {
+    o->frame_encoding = ImageEncoding::kPng;
+  } else if (frames == "raw") {
+    o->frame_encoding = ImageEncoding::kRawRgb8;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--frames expects jpeg, png or raw, got '", frames, "'"));
   }
-  return "unknown";
+  int64_t quality = o->jpeg_quality;
+  if (absl::Status s = flags.Positive("--quality", &quality); !s.ok()) return s;
+  o->jpeg_quality = static_cast<int>(quality);
+  return absl::OkStatus();
+}
+
+int PackVideosCommand(const std::vector<std::string>& args) {
+  CliFlags flags;
+  PackVideosOptions o;
+  std::set<std::string> known = kCommonFlags;
+  known.insert({"--fps", "--max-side", "--max-frames", "--frames", "--quality"});
+  absl::Status s = flags.Parse(args, known, {"--resume"});
+  if (s.ok()) s = ParseCommon(flags, &o.in_dir, &o.out_dir, &o.shard_size, &o.threads, &o.resume);
+  if (s.ok()) s = flags.NonNegative("--fps", &o.fps);
+  if (s.ok()) s = flags.NonNegative("--max-side", &o.max_side);
+  if (s.ok()) s = flags.NonNegative("--max-frames", &o.max_frames);
+  if (s.ok()) s = ParseFrameEncoding(flags, &o);
+  if (!s.ok()) return UsageError(std::string(s.message()));
+  return Summarise(PackVideos(o), "videos", o.out_dir);
+}
+
+int RunPack(const std::vector<std::string>& args) {
+  if (args.empty()) return UsageError("`pack` needs a modality: images or videos");
+  const std::vector<std::string> rest(args.begin() + 1, args.end());
+  if (args[0] == "images") return PackImagesCommand(rest);
+  if (args[0] == "videos") return PackVideosCommand(rest);
+  return UsageError(absl::StrCat("cannot pack '", args[0], "': use images or videos"));
 }
 
 int RunInspect(const std::vector<std::string>& args) {
   if (args.size() != 1) return UsageError("`inspect` takes exactly one shard file");
-  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::Open(args[0]);
-  if (!reader.ok()) {
-    std::cerr << "tetra-data: " << reader.status().message() << "\n";
-    return 1;
-  }
-  constexpr int64_t kShown = 5;
-  const ImageShardReader& shard = **reader;
-  std::cout << "shard: " << shard.path() << "\n"
-            << "format: tetra-shard\n"
-            << "format_version: " << shard.format_version() << "\n"
-            << "modality: image\n"
-            << "num_samples: " << shard.size() << "\n";
-  for (int64_t i = 0; i < std::min(kShown, shard.size()); ++i) {
-    absl::StatusOr<ImageRecord> record = shard.Read(i);
-    if (!record.ok()) {
-      std::cerr << "tetra-data: " << record.status().message() << "\n";
-      return 1;
-    }
-    std::cout << "  [" << i << "] " << record->source_id << "  " << record->height << "x"
-              << record->width << "  " << EncodingName(record->encoding) << "  "
-              << record->bytes.size() << " bytes\n";
-  }
-  if (shard.size() > kShown) std::cout << "  ... " << shard.size() - kShown << " more\n";
+  absl::StatusOr<std::string> text = DescribeShard(args[0]);
+  if (!text.ok()) return Failed(text.status());
+  std::cout << *text;
   return 0;
 }
 

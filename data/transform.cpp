@@ -90,12 +90,13 @@ Image CopyWindow(const Image& image, const Window& window) {
 
 // SPEC: keep the aspect ratio and resize only when a side is outside [min_side, max_side]; the
 // max rule wins a conflict. Each side must then still hold one `multiple`, or nothing can be cropped.
-Size ResizedSize(Size in, const ResolutionRule& rule) {
+Size ResizedSize(Size in, const ResolutionRule& rule, double downscale = 1.0) {
   const double shorter = static_cast<double>(std::min(in.height, in.width));
   const double longer = static_cast<double>(std::max(in.height, in.width));
   double scale = 1.0;
   if (shorter < static_cast<double>(rule.min_side)) scale = rule.min_side / shorter;
   if (longer * scale > static_cast<double>(rule.max_side)) scale = rule.max_side / longer;
+  scale *= downscale;
   if (shorter * scale < static_cast<double>(rule.multiple)) scale = rule.multiple / shorter;
   if (scale == 1.0) return in;
   return {std::max<int64_t>(1, std::llround(in.height * scale)),
@@ -145,11 +146,22 @@ Image ResizeBilinear(const Image& image, int64_t height, int64_t width) {
   return ResampleWindow(image, {height, width}, all);
 }
 
+std::pair<int64_t, int64_t> ResizedShape(int64_t height, int64_t width,
+                                         const ResolutionRule& rule) {
+  const Size size = ResizedSize({height, width}, Sanitize(rule));
+  return {size.height, size.width};
+}
+
 Image ResizeAndCrop(const Image& image, const ResolutionRule& raw_rule, std::mt19937_64* rng) {
+  return ResizeAndCrop(image, raw_rule, rng, 1.0);
+}
+
+Image ResizeAndCrop(const Image& image, const ResolutionRule& raw_rule, std::mt19937_64* rng,
+                    double downscale) {
   if (image.height <= 0 || image.width <= 0) return Image{};
   const ResolutionRule rule = Sanitize(raw_rule);
   const Size in{image.height, image.width};
-  const Size size = ResizedSize(in, rule);
+  const Size size = ResizedSize(in, rule, std::clamp(downscale, 1e-6, 1.0));
   Window window;
   window.height = CropLength(size.height, rule);
   window.width = CropLength(size.width, rule);

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <random>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "data/image.h"
@@ -17,6 +18,13 @@ struct ResolutionRule {
 
 // rng == nullptr means evaluation: centred crop. Bilinear resampling.
 Image ResizeAndCrop(const Image& image, const ResolutionRule& rule, std::mt19937_64* rng);
+// The same with the rule's scale multiplied by `downscale` in (0, 1] (random down-scaling in
+// training); sides never drop below one `multiple`.
+Image ResizeAndCrop(const Image& image, const ResolutionRule& rule, std::mt19937_64* rng,
+                    double downscale);
+
+// The size (height, width) the rule resizes an image to, before cropping.
+std::pair<int64_t, int64_t> ResizedShape(int64_t height, int64_t width, const ResolutionRule& rule);
 
 // What ResizeAndCrop assumes: 1 <= min_side <= max_side, 1 <= multiple <= max_side.
 absl::Status ValidateResolutionRule(const ResolutionRule& rule);

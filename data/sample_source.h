@@ -1,0 +1,48 @@
+// One open shard of any modality, read by one loader thread: reads sample i, decodes it and applies
+// the sample's transform (resize/crop, video window, random down-scale). Internal to tetra_data.
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <random>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "data/h5_shard_file.h"
+#include "data/loader.h"
+#include "data/mesh_shard.h"
+#include "data/shard.h"
+#include "data/text_columns.h"
+#include "data/video_shard.h"
+#include "data/video_window.h"
+
+namespace tetra::data {
+
+class ShardSource {
+ public:
+  static absl::StatusOr<std::unique_ptr<ShardSource>> Open(const std::string& path,
+                                                           Modality modality, bool load_text);
+  int64_t size() const { return size_; }
+  // `rng` drives every random choice of this sample (nullptr at evaluation).
+  absl::StatusOr<Sample> Load(int64_t index, const LoaderOptions& options,
+                              std::mt19937_64* rng) const;
+
+ private:
+  ShardSource() = default;
+  absl::Status LoadImage(int64_t index, const LoaderOptions& options, std::mt19937_64* rng,
+                         Sample* sample) const;
+  absl::Status LoadVideo(int64_t index, const LoaderOptions& options, std::mt19937_64* rng,
+                         Sample* sample) const;
+  absl::Status LoadMesh(int64_t index, Sample* sample) const;
+  absl::Status LoadText(int64_t index, Sample* sample) const;
+
+  std::string path_;
+  int64_t size_ = 0;
+  std::unique_ptr<ImageShardReader> images_;
+  std::unique_ptr<VideoShardReader> videos_;
+  std::unique_ptr<MeshShardReader> meshes_;
+  std::unique_ptr<ShardFileReader> text_file_;  // images: a second handle for /text
+  const ShardFileReader* file_ = nullptr;       // whichever handle reads /text
+  TextColumns text_;
+};
+
+}  // namespace tetra::data

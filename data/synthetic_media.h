@@ -1,0 +1,30 @@
+// Synthetic media for fast unit tests and benchmarks: video files encoded with the real libav
+// encoders/muxers (so the packer's decode path is exercised), and small mesh files.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "data/image.h"
+
+namespace tetra::data {
+
+struct SyntheticVideo {
+  int64_t frames = 24;
+  int64_t height = 64;
+  int64_t width = 96;
+  int fps = 24;
+  std::string codec = "mpeg4";       // any libavcodec encoder name: mpeg4, libx264, mjpeg, ...
+  std::string pixel_format = "yuv420p";  // yuv444p for H.264 4:4:4
+};
+
+// Frame k is a flat grey of level FrameLevel(k) with a small moving bright square, so a decoded
+// frame tells which source frame it came from.
+int FrameLevel(int64_t k);
+Image SyntheticFrame(int64_t k, int64_t height, int64_t width);
+
+// Encodes the frames into `path`; the container follows the extension (.mp4, .avi, .mkv, ...).
+absl::Status WriteSyntheticVideo(const std::string& path, const SyntheticVideo& video);
+
+}  // namespace tetra::data
