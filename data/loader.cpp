@@ -203,6 +203,7 @@ Result Loader::State::Load(const WorkItem& item, SourceCache* cache) const {
   absl::StatusOr<Sample> sample = (*source)->Load(local, options, options.train ? &rng : nullptr);
   if (sample.ok()) {
     sample->global_index = item.global;
+    sample->epoch = item.epoch;
     if (options.patchify) {
       // Tokens travel inside the sample until Pack concatenates them.
       Sample& s = *sample;

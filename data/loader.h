@@ -68,6 +68,7 @@ struct LoaderOptions {
 struct Sample {
   Modality modality = Modality::kImage;
   int64_t global_index = 0;
+  int64_t epoch = 0;  // batches may span an epoch boundary
   std::string source_id;
   std::string label;  // "<shard path>#<index in shard>"
   TokenGrid grid;
