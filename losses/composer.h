@@ -47,6 +47,8 @@ class LossComposer {
   SigLipLoss siglip() const { return siglip_; }
   // Frozen networks in use, for frozen_networks.json in the run directory (records_json()).
   const std::vector<FrozenNetworkRecord>& frozen_networks() const { return records_; }
+  // The frozen networks themselves, for inspection (tests, benchmarks); never for training.
+  const FrozenNetworks& networks() const { return networks_; }
 
  private:
   enum class Group { kRec, kSem, kKl };

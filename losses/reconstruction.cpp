@@ -19,8 +19,10 @@ torch::Tensor l1_reconstruction(const torch::Tensor& reconstruction, const torch
   TORCH_CHECK(reconstruction.sizes() == target.sizes(), "l1_reconstruction: reconstruction ",
               reconstruction.sizes(), " and target ", target.sizes(), " differ");
   const int64_t n = target.size(0);
-  auto mask = real_frame_mask(tokens, patch);  // [N, t]
-  auto diff = (reconstruction.to(torch::kFloat) - target.to(torch::kFloat)).abs().view({n, patch.t, -1});
+  // At least float32 (bf16 activations), double stays double (gradient checks).
+  const auto dtype = reconstruction.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
+  auto mask = real_frame_mask(tokens, patch).to(dtype);  // [N, t]
+  auto diff = (reconstruction.to(dtype) - target.to(dtype)).abs().view({n, patch.t, -1});
   auto per_slot = diff.mean(-1);  // every slot holds h*w*c values
   return (per_slot * mask).sum() / mask.sum().clamp_min(1.0);
 }

@@ -34,7 +34,12 @@ SigLipLossImpl::SigLipLossImpl(const SigLipLossOptions& options) {
 }
 
 torch::Tensor SigLipLossImpl::forward(const torch::Tensor& image, const torch::Tensor& text) {
-  check_pair(image, text, "SigLipLoss");
+  return siglip_loss(image, text, logit_scale, logit_bias);
+}
+
+torch::Tensor siglip_loss(const torch::Tensor& image, const torch::Tensor& text, const torch::Tensor& logit_scale,
+                          const torch::Tensor& logit_bias) {
+  check_pair(image, text, "siglip_loss");
   const int64_t b = image.size(0);
   auto logits = logit_scale.exp() * unit_rows(image).matmul(unit_rows(text).t()) + logit_bias;
   auto labels = 2.0 * torch::eye(b, logits.options()) - 1.0;

@@ -13,14 +13,18 @@ namespace tetra::losses {
 torch::Tensor distillation_kl(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& text,
                               double temperature, double scale);
 
+// SigLIP (Zhai et al. 2023): logits_ij = exp(logit_scale) * <x_i, t_j> + logit_bias on L2-normalised
+// embeddings, labels +1 on the diagonal and -1 elsewhere, loss = -sum_ij log sigmoid(label * logit) / B.
+torch::Tensor siglip_loss(const torch::Tensor& image, const torch::Tensor& text, const torch::Tensor& logit_scale,
+                          const torch::Tensor& logit_bias);
+
 struct SigLipLossOptions {
   double init_logit_scale = 2.302585092994046;  // log(10), open_clip's default
   double init_logit_bias = -10.0;
 };
 
-// SigLIP (Zhai et al. 2023): logits_ij = exp(logit_scale) * <x_i, t_j> + logit_bias on L2-normalised
-// embeddings, labels +1 on the diagonal and -1 elsewhere, loss = -sum_ij log sigmoid(label * logit) / B.
-// logit_scale and logit_bias are trainable: register this module with the optimizer and checkpoint.
+// siglip_loss with a trainable logit_scale and logit_bias: register this module with the optimizer
+// and the checkpoint.
 class SigLipLossImpl : public torch::nn::Module {
  public:
   explicit SigLipLossImpl(const SigLipLossOptions& options = {});
