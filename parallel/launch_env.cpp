@@ -23,7 +23,7 @@ LaunchEnvironment detect_launch_environment() {
     env.launcher = "mpirun";
     read_int("OMPI_COMM_WORLD_RANK", &env.rank);
     read_int("OMPI_COMM_WORLD_LOCAL_RANK", &env.local_rank);
-  } else if (read_int("SLURM_NTASKS", &env.world_size)) {
+  } else if (read_int("SLURM_STEP_NUM_TASKS", &env.world_size)) {
     env.launcher = "slurm";
     read_int("SLURM_PROCID", &env.rank);
     read_int("SLURM_LOCALID", &env.local_rank);

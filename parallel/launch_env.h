@@ -1,6 +1,6 @@
-// What the launcher (mpirun, srun, or nothing) says about this process. Data parallelism lands in
-// its own issue; until then the trainer uses this to refuse multi-rank launches loudly instead of
-// running N independent copies that overwrite one another's checkpoints.
+// What the launcher (mpirun, srun, or nothing) says about this process, read from its environment
+// before MPI is touched: parallel/world.h starts MPI only when a launcher is present, and then
+// checks that MPI agrees.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -14,6 +14,9 @@ struct LaunchEnvironment {
   std::string launcher = "none";  // "mpirun", "slurm" or "none"
 };
 
+// mpirun (Open MPI: OMPI_COMM_WORLD_*), or a SLURM job step started by srun (SLURM_STEP_NUM_TASKS,
+// SLURM_PROCID, SLURM_LOCALID). An sbatch script itself is not a step: a tetra-train started there
+// without srun is a world of one, whatever SLURM_NTASKS says.
 LaunchEnvironment detect_launch_environment();
 
 }  // namespace tetra::parallel

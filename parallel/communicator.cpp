@@ -1,0 +1,110 @@
+#include "parallel/communicator.h"
+
+#include <torch/torch.h>
+
+#include <numeric>
+
+namespace tetra::parallel {
+
+std::string to_string(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::kSum: return "sum";
+    case ReduceOp::kAvg: return "avg";
+    case ReduceOp::kMax: return "max";
+    case ReduceOp::kMin: return "min";
+  }
+  return "?";
+}
+
+namespace check {
+
+void dense(const char* op, const torch::Tensor& t) {
+  TORCH_CHECK(t.defined(), op, ": tensor is undefined");
+  TORCH_CHECK(t.is_contiguous(), op, ": tensor must be contiguous (call .contiguous() first)");
+  TORCH_CHECK(t.layout() == torch::kStrided, op, ": only dense tensors are supported");
+}
+
+void all_gather(const Communicator& c, const torch::Tensor& input, const torch::Tensor& output) {
+  dense("all_gather input", input);
+  dense("all_gather output", output);
+  TORCH_CHECK(input.scalar_type() == output.scalar_type(), "all_gather: input is ", input.scalar_type(),
+              " but output is ", output.scalar_type());
+  TORCH_CHECK(output.numel() == input.numel() * c.size(), "all_gather: output has ", output.numel(),
+              " elements, expected ", c.size(), " x ", input.numel());
+}
+
+void reduce_scatter(const Communicator& c, const torch::Tensor& input, const torch::Tensor& output) {
+  dense("reduce_scatter input", input);
+  dense("reduce_scatter output", output);
+  TORCH_CHECK(input.scalar_type() == output.scalar_type(), "reduce_scatter: input is ", input.scalar_type(),
+              " but output is ", output.scalar_type());
+  TORCH_CHECK(input.numel() == output.numel() * c.size(), "reduce_scatter: input has ", input.numel(),
+              " elements, expected ", c.size(), " x ", output.numel());
+}
+
+int64_t all_to_all(const Communicator& c, const torch::Tensor& input, const std::vector<int64_t>& send_rows,
+                   const torch::Tensor& output, const std::vector<int64_t>& recv_rows) {
+  dense("all_to_all input", input);
+  dense("all_to_all output", output);
+  TORCH_CHECK(input.dim() >= 1 && output.dim() >= 1, "all_to_all: tensors need at least one dimension");
+  TORCH_CHECK(input.scalar_type() == output.scalar_type(), "all_to_all: input is ", input.scalar_type(),
+              " but output is ", output.scalar_type());
+  TORCH_CHECK(input.sizes().slice(1) == output.sizes().slice(1), "all_to_all: rows of input ",
+              input.sizes().slice(1), " and output ", output.sizes().slice(1), " differ");
+  TORCH_CHECK(static_cast<int>(send_rows.size()) == c.size() && static_cast<int>(recv_rows.size()) == c.size(),
+              "all_to_all: need one split per rank (", c.size(), "), got ", send_rows.size(), " and ",
+              recv_rows.size());
+  for (size_t r = 0; r < send_rows.size(); ++r)
+    TORCH_CHECK(send_rows[r] >= 0 && recv_rows[r] >= 0, "all_to_all: negative split for rank ", r);
+  const int64_t sent = std::accumulate(send_rows.begin(), send_rows.end(), int64_t{0});
+  const int64_t received = std::accumulate(recv_rows.begin(), recv_rows.end(), int64_t{0});
+  TORCH_CHECK(sent == input.size(0), "all_to_all: send splits add up to ", sent, " rows, input has ",
+              input.size(0));
+  TORCH_CHECK(received == output.size(0), "all_to_all: receive splits add up to ", received,
+              " rows, output has ", output.size(0));
+  return c10::multiply_integers(input.sizes().slice(1));
+}
+
+void root(const Communicator& c, int root) {
+  TORCH_CHECK(root >= 0 && root < c.size(), "broadcast: root ", root, " is outside the group of ", c.size());
+}
+
+void averageable(const char* op, const torch::Tensor& t, ReduceOp reduce) {
+  TORCH_CHECK(reduce != ReduceOp::kAvg || t.is_floating_point(), op,
+              ": averaging needs a floating-point tensor, got ", t.scalar_type());
+}
+
+}  // namespace check
+
+std::vector<std::string> all_gather_strings(Communicator& comm, const std::string& mine) {
+  auto length = torch::tensor({static_cast<int64_t>(mine.size())}, torch::kInt64);
+  auto lengths = torch::empty({comm.size()}, torch::kInt64);
+  comm.all_gather(length, lengths)->wait();
+  const int64_t longest = lengths.max().item<int64_t>();
+  auto padded = torch::zeros({longest}, torch::kUInt8);
+  std::memcpy(padded.data_ptr<uint8_t>(), mine.data(), mine.size());
+  auto all = torch::empty({comm.size() * longest}, torch::kUInt8);
+  comm.all_gather(padded, all)->wait();
+  std::vector<std::string> out;
+  const auto* bytes = reinterpret_cast<const char*>(all.data_ptr<uint8_t>());
+  for (int r = 0; r < comm.size(); ++r)
+    out.emplace_back(bytes + r * longest, static_cast<size_t>(lengths[r].item<int64_t>()));
+  return out;
+}
+
+std::string broadcast_string(Communicator& comm, const std::string& text, int root) {
+  auto length = torch::tensor({static_cast<int64_t>(text.size())}, torch::kInt64);
+  comm.broadcast(length, root)->wait();
+  auto bytes = torch::zeros({length.item<int64_t>()}, torch::kUInt8);
+  if (comm.rank() == root) std::memcpy(bytes.data_ptr<uint8_t>(), text.data(), text.size());
+  comm.broadcast(bytes, root)->wait();
+  return std::string(reinterpret_cast<const char*>(bytes.data_ptr<uint8_t>()), static_cast<size_t>(bytes.numel()));
+}
+
+int64_t all_reduce_int(Communicator& comm, int64_t value, ReduceOp op) {
+  auto t = torch::tensor({value}, torch::kInt64);
+  comm.all_reduce(t, op)->wait();
+  return t.item<int64_t>();
+}
+
+}  // namespace tetra::parallel
