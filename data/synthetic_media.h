@@ -27,4 +27,14 @@ Image SyntheticFrame(int64_t k, int64_t height, int64_t width);
 // Encodes the frames into `path`; the container follows the extension (.mp4, .avi, .mkv, ...).
 absl::Status WriteSyntheticVideo(const std::string& path, const SyntheticVideo& video);
 
+// Axis-aligned box meshes in four formats. Each face of the box is two triangles.
+enum class BoxFile {
+  kObj,          // geometry only (fixed shading)
+  kPlyColoured,  // per-vertex colour `rgb`
+  kOff,          // geometry only
+  kGltfTextured, // every face textured with a 4x4 PNG of colour `rgb`, embedded as a data URI
+};
+absl::Status WriteBoxMesh(const std::string& path, BoxFile format, float half_x, float half_y,
+                          float half_z, const uint8_t rgb[3]);
+
 }  // namespace tetra::data

@@ -8,6 +8,7 @@
 #include "data/cli_flags.h"
 #include "data/inspect.h"
 #include "data/pack.h"
+#include "data/pack_meshes.h"
 #include "data/pack_videos.h"
 
 namespace tetra::data {
@@ -22,6 +23,11 @@ constexpr char kUsage[] =
     "                         [--resume]\n"
     "      Decodes every video under DIR (mp4, mov, avi, mkv, webm, ...), resamples it to F fps\n"
     "      (default: the clip's own rate) and stores each frame as its own JPEG (default q 95).\n"
+    "  tetra-data pack meshes --in DIR --out OUT [--views V] [--resolution R] [--radius D]\n"
+    "                         [--fov DEG] [--shard-size N] [--threads N] [--resume]\n"
+    "      Imports every mesh under DIR (obj, ply, off, gltf, glb, 3ds, stl, fbx, dae), renders V\n"
+    "      views (default 16 at 256x256) on the CPU and stores the occupied 64^3 voxels with their\n"
+    "      nearest-view 16x16 patch features, plus the views and cameras.\n"
     "  Unreadable files are skipped and listed in OUT/pack_report.txt; --resume continues an\n"
     "  interrupted pack of the same inputs and settings.\n"
     "  tetra-data inspect FILE.h5\n"
@@ -102,12 +108,31 @@ int PackVideosCommand(const std::vector<std::string>& args) {
   return Summarise(PackVideos(o), "videos", o.out_dir);
 }
 
+int PackMeshesCommand(const std::vector<std::string>& args) {
+  CliFlags flags;
+  PackMeshesOptions o;
+  std::set<std::string> known = kCommonFlags;
+  known.insert({"--views", "--resolution", "--radius", "--fov"});
+  absl::Status s = flags.Parse(args, known, {"--resume"});
+  if (s.ok()) s = ParseCommon(flags, &o.in_dir, &o.out_dir, &o.shard_size, &o.threads, &o.resume);
+  if (s.ok()) s = flags.Positive("--views", &o.views);
+  if (s.ok()) s = flags.Positive("--resolution", &o.resolution);
+  double radius = o.radius, fov = o.fov_degrees;
+  if (s.ok()) s = flags.NonNegative("--radius", &radius);
+  if (s.ok()) s = flags.NonNegative("--fov", &fov);
+  if (!s.ok()) return UsageError(std::string(s.message()));
+  o.radius = static_cast<float>(radius);
+  o.fov_degrees = static_cast<float>(fov);
+  return Summarise(PackMeshes(o), "meshes", o.out_dir);
+}
+
 int RunPack(const std::vector<std::string>& args) {
-  if (args.empty()) return UsageError("`pack` needs a modality: images or videos");
+  if (args.empty()) return UsageError("`pack` needs a modality: images, videos or meshes");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "images") return PackImagesCommand(rest);
   if (args[0] == "videos") return PackVideosCommand(rest);
-  return UsageError(absl::StrCat("cannot pack '", args[0], "': use images or videos"));
+  if (args[0] == "meshes") return PackMeshesCommand(rest);
+  return UsageError(absl::StrCat("cannot pack '", args[0], "': use images, videos or meshes"));
 }
 
 int RunInspect(const std::vector<std::string>& args) {

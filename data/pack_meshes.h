@@ -1,0 +1,30 @@
+// `tetra-data pack meshes`: a folder tree of mesh files -> mesh shards (SPEC 1 3D tokens).
+#pragma once
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "data/mesh_shard.h"
+#include "data/pack.h"
+
+namespace tetra::data {
+
+struct PackMeshesOptions {
+  std::string in_dir;
+  std::string out_dir;
+  int64_t shard_size = 32;
+  int64_t threads = 2;
+  bool resume = false;
+  int64_t views = 16;        // SPEC 1 reference: 16 views
+  int64_t resolution = 256;  // pixels per side, a multiple of 16
+  float radius = 2.0f;       // camera distance from the origin
+  float fov_degrees = 55.0f; // every point of [-0.5, 0.5]^3 stays in view at radius 2
+};
+
+// One mesh file -> its record (render, voxelise, features). Errors name the file.
+absl::StatusOr<MeshRecord> MeshFileToRecord(const std::string& path, const std::string& source_id,
+                                            const PackMeshesOptions& options);
+
+absl::StatusOr<PackReport> PackMeshes(const PackMeshesOptions& options);
+
+}  // namespace tetra::data
