@@ -8,8 +8,10 @@
 #include "data/cli_flags.h"
 #include "data/inspect.h"
 #include "data/pack.h"
+#include "data/pack_captions.h"
 #include "data/pack_meshes.h"
 #include "data/pack_videos.h"
+#include "data/text/torchscript_text_encoder.h"
 
 namespace tetra::data {
 namespace {
@@ -28,6 +30,11 @@ constexpr char kUsage[] =
     "      Imports every mesh under DIR (obj, ply, off, gltf, glb, 3ds, stl, fbx, dae), renders V\n"
     "      views (default 16 at 256x256) on the CPU and stores the occupied 64^3 voxels with their\n"
     "      nearest-view 16x16 patch features, plus the views and cameras.\n"
+    "  tetra-data pack captions --manifest FILE.csv|FILE.jsonl --shards OUT [--encoder FILE.pt]\n"
+    "                           [--batch N]\n"
+    "      Attaches captions (manifest columns path, caption; path = the sample's source_id) to\n"
+    "      the shards in OUT and, with a TorchScript text encoder from\n"
+    "      scripts/export_text_encoder.py, their fp16 text embeddings.\n"
     "  Unreadable files are skipped and listed in OUT/pack_report.txt; --resume continues an\n"
     "  interrupted pack of the same inputs and settings.\n"
     "  tetra-data inspect FILE.h5\n"
@@ -126,13 +133,42 @@ int PackMeshesCommand(const std::vector<std::string>& args) {
   return Summarise(PackMeshes(o), "meshes", o.out_dir);
 }
 
+int PackCaptionsCommand(const std::vector<std::string>& args) {
+  CliFlags flags;
+  PackCaptionsOptions o;
+  std::string encoder_path;
+  absl::Status s = flags.Parse(args, {"--manifest", "--shards", "--encoder", "--batch"}, {});
+  if (s.ok()) s = flags.Required("--manifest", &o.manifest);
+  if (s.ok()) s = flags.Required("--shards", &o.shards_dir);
+  if (s.ok()) s = flags.Positive("--batch", &o.batch);
+  if (!s.ok()) return UsageError(std::string(s.message()));
+  std::unique_ptr<TextEncoder> encoder;
+  if (flags.Has("--encoder")) {
+    absl::StatusOr<std::unique_ptr<TextEncoder>> loaded =
+        LoadTorchScriptTextEncoder(flags.Text("--encoder"));
+    if (!loaded.ok()) return Failed(loaded.status());
+    encoder = std::move(*loaded);
+  }
+  absl::StatusOr<CaptionReport> report = PackCaptions(o, encoder.get());
+  if (!report.ok()) return Failed(report.status());
+  std::cout << "captioned " << report->captioned << " of " << report->samples << " samples in "
+            << report->shards << " shards"
+            << (encoder ? absl::StrCat(", ", report->embedding_width, "-wide embeddings")
+                        : std::string())
+            << ", " << report->unmatched.size() << " manifest paths unmatched (see "
+            << o.shards_dir << "/captions_report.txt)\n";
+  return 0;
+}
+
 int RunPack(const std::vector<std::string>& args) {
-  if (args.empty()) return UsageError("`pack` needs a modality: images, videos or meshes");
+  if (args.empty()) return UsageError("`pack` needs what to pack: images, videos, meshes or captions");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
   if (args[0] == "images") return PackImagesCommand(rest);
   if (args[0] == "videos") return PackVideosCommand(rest);
   if (args[0] == "meshes") return PackMeshesCommand(rest);
-  return UsageError(absl::StrCat("cannot pack '", args[0], "': use images, videos or meshes"));
+  if (args[0] == "captions") return PackCaptionsCommand(rest);
+  return UsageError(
+      absl::StrCat("cannot pack '", args[0], "': use images, videos, meshes or captions"));
 }
 
 int RunInspect(const std::vector<std::string>& args) {
