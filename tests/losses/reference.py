@@ -56,6 +56,19 @@ def cosine_distance(a, b):
     return 0.5 * ((F.normalize(a, dim=1) - F.normalize(b, dim=1)) ** 2).sum(1)
 
 
+def gram_per_image_stable(trunk, x, y):
+    """The same loss with G(x) - G(y) written as (D Fx^T + Fy D^T) / (C H W), D = Fx - Fy, which is
+    how Tetra computes it. Equal to gram_per_image (make_golden.py checks it in float64)."""
+    scale = lambda t: (t - LPIPS_SHIFT.to(t)) / LPIPS_SCALE.to(t)
+    total = 0
+    for a, b in zip(vgg_features(trunk, scale(x)), vgg_features(trunk, scale(y))):
+        n, c, h, w = a.shape
+        fa, fb = a.reshape(n, c, h * w), b.reshape(n, c, h * w)
+        d = fa - fb
+        total = total + (((d @ fa.transpose(1, 2) + fb @ d.transpose(1, 2)) / (c * h * w)) ** 2).mean([1, 2])
+    return total
+
+
 def clip_distance(encoder, x, y):
     with torch.no_grad():
         ey = encoder(y)
