@@ -5,8 +5,10 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "data/cli_flags.h"
 #include "data/inspect.h"
+#include "data/loader.h"
 #include "data/pack.h"
 #include "data/pack_captions.h"
 #include "data/pack_meshes.h"
@@ -37,6 +39,11 @@ constexpr char kUsage[] =
     "      scripts/export_text_encoder.py, their fp16 text embeddings.\n"
     "  Unreadable files are skipped and listed in OUT/pack_report.txt; --resume continues an\n"
     "  interrupted pack of the same inputs and settings.\n"
+    "  tetra-data stream images|videos|meshes --in OUT [--batches N] [--max-tokens T]\n"
+    "                    [--min-side N] [--max-side N] [--window F] [--threads N] [--seed S]\n"
+    "                    [--rank R --world W] [--cursor 'epoch=... '] [--eval]\n"
+    "      Runs the training loader over packed shards and prints one line per batch (samples,\n"
+    "      tokens, first source id, the cursor that resumes after it).\n"
     "  tetra-data inspect FILE.h5\n"
     "      Prints a shard's attributes, sample count and first samples.\n";
 
@@ -171,6 +178,78 @@ int RunPack(const std::vector<std::string>& args) {
       absl::StrCat("cannot pack '", args[0], "': use images, videos, meshes or captions"));
 }
 
+absl::Status ParseStreamOptions(const CliFlags& flags, LoaderOptions* o, int64_t* batches) {
+  int64_t seed = 0, min_side = o->resolution.min_side, max_side = o->resolution.max_side;
+  absl::Status s = flags.Required("--in", &o->path);
+  if (s.ok()) s = flags.Positive("--batches", batches);
+  if (s.ok()) s = flags.Positive("--max-tokens", &o->max_tokens);
+  if (s.ok()) s = flags.Positive("--min-side", &min_side);
+  if (s.ok()) s = flags.Positive("--max-side", &max_side);
+  if (s.ok()) s = flags.Positive("--window", &o->window.frames);
+  if (s.ok()) s = flags.Positive("--threads", &o->threads);
+  if (s.ok()) s = flags.NonNegative("--seed", &seed);
+  if (s.ok()) s = flags.NonNegative("--rank", &o->rank);
+  if (s.ok()) s = flags.Positive("--world", &o->world);
+  o->seed = static_cast<uint64_t>(seed);
+  o->resolution.min_side = min_side;
+  o->resolution.max_side = max_side;
+  o->train = !flags.Has("--eval");
+  o->shuffle = o->train;
+  return s;
+}
+
+int RunStream(const std::vector<std::string>& args) {
+  LoaderOptions o;
+  const std::string kind = args.empty() ? "" : args[0];
+  if (kind == "images") {
+    o.modality = Modality::kImage;
+  } else if (kind == "videos") {
+    o.modality = Modality::kVideo;
+  } else if (kind == "meshes") {
+    o.modality = Modality::kMesh;
+  } else {
+    return UsageError("`stream` needs a modality: images, videos or meshes");
+  }
+  CliFlags flags;
+  int64_t batches = 4;
+  absl::Status s = flags.Parse(
+      std::vector<std::string>(args.begin() + 1, args.end()),
+      {"--in", "--batches", "--max-tokens", "--min-side", "--max-side", "--window", "--threads",
+       "--seed", "--rank", "--world", "--cursor"},
+      {"--eval"});
+  if (s.ok()) s = ParseStreamOptions(flags, &o, &batches);
+  if (!s.ok()) return UsageError(std::string(s.message()));
+  LoaderCursor start;
+  if (flags.Has("--cursor")) {
+    absl::StatusOr<LoaderCursor> parsed = ParseCursor(flags.Text("--cursor"));
+    if (!parsed.ok()) return Failed(parsed.status());
+    start = *parsed;
+  }
+  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(o, start);
+  if (!loader.ok()) return Failed(loader.status());
+  for (int64_t b = 0; b < batches; ++b) {
+    absl::StatusOr<Batch> batch = (*loader)->Next();
+    if (!batch.ok()) return Failed(batch.status());
+    const Sample& first = batch->samples.front();
+    double sum = 0;  // a fingerprint of every token value: equal lines mean equal batches
+    for (float v : batch->features) sum += v;
+    std::cout << "batch " << b << ": " << batch->samples.size() << " samples, " << batch->num_tokens
+              << " tokens, first " << first.source_id << " (" << first.frames << "x"
+              << first.height << "x" << first.width << ", grid " << first.grid.t << "x"
+              << first.grid.h << "x" << first.grid.w << ")"
+              << (first.frames > 1 ? absl::StrCat(" window ", first.window_start, "+",
+                                                  first.window_stride, "k")
+                                   : std::string())
+              << (first.caption.empty() ? "" : absl::StrCat(" \"", first.caption, "\""))
+              << " features-sum " << absl::StrFormat("%.4f", sum) << " | next " << FormatCursor(batch->next) << "\n";
+  }
+  const LoaderStats stats = (*loader)->stats();
+  std::cout << "delivered " << stats.delivered << " samples, skipped " << stats.skipped_corrupt
+            << " corrupt samples and " << stats.skipped_shards << " shards, " << stats.oversized
+            << " over the token budget\n";
+  return 0;
+}
+
 int RunInspect(const std::vector<std::string>& args) {
   if (args.size() != 1) return UsageError("`inspect` takes exactly one shard file");
   absl::StatusOr<std::string> text = DescribeShard(args[0]);
@@ -190,6 +269,7 @@ int Main(int argc, char** argv) {
   args.erase(args.begin());
   if (command == "pack") return RunPack(args);
   if (command == "inspect") return RunInspect(args);
+  if (command == "stream") return RunStream(args);
   return UsageError(absl::StrCat("unknown command '", command, "'"));
 }
 

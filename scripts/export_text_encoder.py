@@ -31,6 +31,7 @@ CHECK_SENTENCES = [
     "A US 25 cent piece ($.25) called a quarter.",
     "An albino peahen (a female peafowl, or peacock).",
     "Café déjà vu: naïve CRÈME brûlée!",
+    "Tux—the Linux mascot! Non‑breaking　spaces and dashes",
     "unaffable 1234 tokenisation-heavy words, e.g. antidisestablishmentarianism",
     "中文字符 and emoji \u2603 mixed",
     "",
@@ -48,7 +49,9 @@ def is_punctuation(ch: str) -> bool:
 
 
 def is_whitespace(ch: str) -> bool:
-    return ch in " \t\n\r" or unicodedata.category(ch) == "Zs"
+    """The fast (Rust) BERT normaliser's rule: Unicode White_Space, i.e. Zs plus the line and
+    paragraph separators (the control characters among White_Space are dropped before)."""
+    return ch in " \t\n\r" or unicodedata.category(ch) in ("Zs", "Zl", "Zp")
 
 
 def is_dropped(ch: str) -> bool:
@@ -211,8 +214,11 @@ class WordPiece(torch.nn.Module):
         longest = 2
         for text in texts:
             ids: List[int] = [self.cls_id]
-            for word in self.normalise(text).split():
-                ids.extend(self.word_pieces(word))
+            # split(" "), not split(): TorchScript's whitespace split also cuts at some bytes of
+            # multi-byte UTF-8 characters (seen with U+2014). normalise() made every space " ".
+            for word in self.normalise(text).split(" "):
+                if word != "":
+                    ids.extend(self.word_pieces(word))
             ids = ids[: self.max_length - 1]
             ids.append(self.sep_id)
             rows.append(ids)
