@@ -57,6 +57,17 @@ uint64_t fnv1a64(const std::string& bytes) {
   return h;
 }
 
+namespace {
+constexpr char kCollectivePayload[] = "tetra.parallel/collective";
+}  // namespace
+
+absl::Status mark_collective(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kCollectivePayload, absl::Cord("1"));
+  return status;
+}
+
+bool is_collective(const absl::Status& status) { return status.GetPayload(kCollectivePayload).has_value(); }
+
 absl::Status check_identical(Communicator& comm, const std::string& what, const std::string& text,
                              const std::string& fix) {
   if (comm.size() == 1) return absl::OkStatus();
@@ -72,8 +83,8 @@ absl::Status check_identical(Communicator& comm, const std::string& what, const 
     if (texts[r] == texts[0]) continue;
     lines.push_back(absl::StrCat("  rank ", r, ": ", describe_difference(reference, by_key(texts[r]))));
   }
-  return absl::FailedPreconditionError(absl::StrCat("the ranks do not hold the same ", what, ":\n",
-                                                    absl::StrJoin(lines, "\n"), "\n", fix));
+  return mark_collective(absl::FailedPreconditionError(
+      absl::StrCat("the ranks do not hold the same ", what, ":\n", absl::StrJoin(lines, "\n"), "\n", fix)));
 }
 
 }  // namespace tetra::parallel

@@ -18,4 +18,10 @@ absl::Status check_identical(Communicator& comm, const std::string& what, const 
 
 uint64_t fnv1a64(const std::string& bytes);
 
+// Errors that every rank of the job returns together (a failed consistency check, a checkpoint
+// that no rank could commit) carry this mark: the program can then exit normally on every rank
+// instead of aborting the job, and print the message once.
+absl::Status mark_collective(absl::Status status);
+bool is_collective(const absl::Status& status);
+
 }  // namespace tetra::parallel

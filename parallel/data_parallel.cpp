@@ -43,14 +43,8 @@ std::string DataParallel::model_signature(const torch::nn::Module& model) {
   return out.str();
 }
 
-absl::Status DataParallel::check_same_everywhere(const std::string& config_text) {
-  auto& comm = *group_.host;
-  if (auto s = check_identical(comm, "config", config_text,
-                               "Every rank must run the same config: check the --config file and --set arguments "
-                               "given to each rank (and that every node reads the same file).");
-      !s.ok())
-    return s;
-  return check_identical(comm, "model", model_signature(model_),
+absl::Status DataParallel::check_same_model() {
+  return check_identical(*group_.host, "model", model_signature(model_),
                          "Every rank must build the same model: run the same build of tetra-train everywhere.");
 }
 

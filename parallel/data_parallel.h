@@ -1,7 +1,7 @@
 // Data parallelism for a LibTorch module: what PyTorch's DistributedDataParallel does, plus ZeRO-1.
 //
 //   DataParallel dp(*model, mesh.data_parallel(), options);       // after the model is on its device
-//   dp.check_same_everywhere(config_text);                           // clear error, never a hang
+//   dp.check_same_model();                                           // clear error, never a hang
 //   dp.broadcast_from_rank0();                                       // parameters and buffers
 //   each step:
 //     dp.reducer().begin_step(K);
@@ -39,9 +39,9 @@ class DataParallel {
  public:
   DataParallel(torch::nn::Module& model, Group group, const DataParallelOptions& options);
 
-  // Fails on every rank with one message when ranks run different configs (config_text: "key: value"
-  // lines) or differently shaped models. Collective.
-  absl::Status check_same_everywhere(const std::string& config_text);
+  // Fails on every rank with one message when ranks built differently shaped models (compare the
+  // config first with parallel::check_identical). Collective.
+  absl::Status check_same_model();
   // Rank 0's parameters and buffers to every rank. Collective.
   void broadcast_from_rank0();
 
@@ -64,7 +64,7 @@ class DataParallel {
   // bucket, through the gradient buffers, which are free at that point). No-op otherwise.
   void gather_parameters();
 
-  // "name: [shape] dtype" per parameter and buffer: what check_same_everywhere compares.
+  // "name: [shape] dtype" per parameter and buffer: what check_same_model compares.
   static std::string model_signature(const torch::nn::Module& model);
 
  private:

@@ -37,6 +37,7 @@ struct GradReducer::State {
     if (options.record_events) events.push_back({kind, index, micro_index});
   }
   void on_grad_ready(int64_t param);
+  void hook_accumulators(const std::shared_ptr<State>& self);
   void launch_ready_buckets();
   void launch(int64_t bucket);
 };
@@ -58,6 +59,25 @@ void GradReducer::State::on_grad_ready(int64_t i) {
   ready[static_cast<size_t>(i)] = 1;
   const int64_t b = plan.bucket_of[static_cast<size_t>(i)];
   if (--pending[static_cast<size_t>(b)] == 0 && options.overlap) launch_ready_buckets();
+}
+
+// Autograd makes a parameter's gradient accumulator lazily and forgets it when the parameter's
+// data is replaced (torch::load does that), so the hooks are checked, and moved to the new
+// accumulator where needed, at every step.
+void GradReducer::State::hook_accumulators(const std::shared_ptr<State>& self) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    auto accumulator = torch::autograd::impl::grad_accumulator(params[i]);
+    if (accumulator == accumulators[i]) continue;
+    if (accumulators[i]) accumulators[i]->del_post_hook(hook_keys[i]);
+    std::weak_ptr<State> weak = self;
+    const int64_t index = static_cast<int64_t>(i);
+    hook_keys[i] = accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
+        [weak, index](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
+          if (auto state = weak.lock()) state->on_grad_ready(index);
+          return outputs;
+        }));
+    accumulators[i] = std::move(accumulator);
+  }
 }
 
 void GradReducer::State::launch_ready_buckets() {
@@ -92,23 +112,17 @@ GradReducer::GradReducer(std::vector<torch::Tensor> params, Group group, Reducer
     TORCH_CHECK(p.is_contiguous(), "GradReducer: parameter ", i, " is not contiguous");
     const auto& entry = s.plan.buckets[s.plan.bucket_of[i]].entries[s.plan.entry_of[i]];
     s.views.push_back(s.buffers[s.plan.bucket_of[i]].narrow(0, entry.offset, entry.numel).view(p.sizes()));
-    auto accumulator = torch::autograd::impl::grad_accumulator(p);
-    std::weak_ptr<State> weak = state_;
-    const int64_t index = static_cast<int64_t>(i);
-    s.hook_keys.push_back(accumulator->add_post_hook(std::make_unique<torch::autograd::utils::LambdaPostHook>(
-        [weak, index](const torch::autograd::variable_list& outputs, const torch::autograd::variable_list&) {
-          if (auto state = weak.lock()) state->on_grad_ready(index);
-          return outputs;
-        })));
-    s.accumulators.push_back(std::move(accumulator));
   }
+  s.accumulators.resize(s.params.size());
+  s.hook_keys.resize(s.params.size());
+  s.hook_accumulators(state_);
   s.used = torch::zeros({static_cast<int64_t>(s.params.size())}, torch::kUInt8);
   s.works.resize(s.plan.buckets.size());
 }
 
 GradReducer::~GradReducer() {
   for (size_t i = 0; i < state_->accumulators.size(); ++i)
-    state_->accumulators[i]->del_post_hook(state_->hook_keys[i]);
+    if (state_->accumulators[i]) state_->accumulators[i]->del_post_hook(state_->hook_keys[i]);
 }
 
 void GradReducer::begin_step(int64_t micro_steps) {
@@ -116,6 +130,7 @@ void GradReducer::begin_step(int64_t micro_steps) {
   std::lock_guard<std::mutex> lock(s.mu);
   TORCH_CHECK(!s.in_step, "GradReducer::begin_step: the previous step was not finished");
   TORCH_CHECK(micro_steps >= 1, "GradReducer::begin_step: micro_steps must be >= 1");
+  s.hook_accumulators(state_);
   torch::NoGradGuard no_grad;
   for (auto& b : s.buffers) b.zero_();
   for (size_t i = 0; i < s.params.size(); ++i) s.params[i].mutable_grad() = s.views[i];

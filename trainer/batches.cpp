@@ -57,8 +57,11 @@ absl::StatusOr<DataPaths> prepare_data(const Config& config) {
 
 namespace {
 
-data::StreamOptions stream_options(const Config& config, const std::vector<std::string>& shards, bool train) {
+data::StreamOptions stream_options(const Config& config, const std::vector<std::string>& shards, bool train,
+                                   int64_t rank = 0, int64_t ranks = 1) {
   data::StreamOptions o;
+  o.rank = rank;
+  o.world = ranks;
   o.shards = shards;
   o.seed = static_cast<uint64_t>(config.run.seed);
   o.shuffle = train && config.data.shuffle;
@@ -70,13 +73,31 @@ data::StreamOptions stream_options(const Config& config, const std::vector<std::
 
 }  // namespace
 
+absl::StatusOr<BatchPlan> plan_batches(const DataConfig& d, int64_t ranks) {
+  BatchPlan plan;
+  if (d.micro_batch_size == 0) {
+    if (d.batch_size % ranks != 0)
+      return absl::InvalidArgumentError(absl::StrCat("key 'data.batch_size' (", d.batch_size, ") must divide evenly over the ",
+                                                     ranks, " data-parallel ranks; change it or set data.micro_batch_size"));
+    plan.micro_batch = d.batch_size / ranks;
+    return plan;
+  }
+  if (d.batch_size % (d.micro_batch_size * ranks) != 0)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key 'data.batch_size' (", d.batch_size, ") must be a multiple of data.micro_batch_size (", d.micro_batch_size,
+        ") x ", ranks, " data-parallel ranks, so that every rank accumulates the same number of micro-batches"));
+  plan.micro_batch = d.micro_batch_size;
+  plan.micro_steps = d.batch_size / (d.micro_batch_size * ranks);
+  return plan;
+}
+
 absl::StatusOr<std::unique_ptr<ImageBatcher>> ImageBatcher::Create(const Config& config,
                                                                    const std::vector<std::string>& shards,
-                                                                   const data::StreamCursor& start) {
-  auto stream = data::ImageStream::Create(stream_options(config, shards, /*train=*/true), start);
+                                                                   const data::StreamCursor& start, int64_t rank,
+                                                                   int64_t ranks, int64_t micro_batch) {
+  auto stream = data::ImageStream::Create(stream_options(config, shards, /*train=*/true, rank, ranks), start);
   if (!stream.ok()) return stream.status();
-  return std::unique_ptr<ImageBatcher>(
-      new ImageBatcher(std::move(*stream), config.data.batch_size, patch_from_config(config.model)));
+  return std::unique_ptr<ImageBatcher>(new ImageBatcher(std::move(*stream), micro_batch, patch_from_config(config.model)));
 }
 
 absl::StatusOr<ImageBatch> ImageBatcher::next() {

@@ -29,11 +29,21 @@ struct ImageBatch {
   data::StreamCursor next;  // stream position right after this batch
 };
 
+// How the global batch (data.batch_size images per optimizer step) is cut: every rank runs
+// micro_steps forward/backward passes of micro_batch images. Errors name the keys to change.
+struct BatchPlan {
+  int64_t micro_batch = 0;
+  int64_t micro_steps = 1;
+};
+absl::StatusOr<BatchPlan> plan_batches(const DataConfig& data, int64_t ranks);
+
+// Micro-batches of this rank's share of the stream (positions p with p % ranks == rank).
 class ImageBatcher {
  public:
   static absl::StatusOr<std::unique_ptr<ImageBatcher>> Create(const Config& config,
                                                              const std::vector<std::string>& shards,
-                                                             const data::StreamCursor& start);
+                                                             const data::StreamCursor& start, int64_t rank,
+                                                             int64_t ranks, int64_t micro_batch);
   absl::StatusOr<ImageBatch> next();
   data::StreamStats stats() const { return stream_->stats(); }
 

@@ -153,6 +153,30 @@ class YamlWriter {
   YAML::Emitter out_;
 };
 
+// One "section.key: value" line per key.
+class KeyValueWriter {
+ public:
+  template <class T>
+  void section(const char* name, T& s) {
+    prefix_ = std::string(name) + ".";
+    s.visit(*this);
+  }
+  template <class T, class Bound>
+  void field(const char* key, T& value, Bound, const char*) { line(key, value); }
+  template <class T>
+  void field(const char* key, T& value, const char*) { line(key, value); }
+  std::string str() const { return out_.str(); }
+ private:
+  template <class T>
+  void line(const char* key, const T& value) {
+    YAML::Emitter e;
+    e << value;
+    out_ << prefix_ << key << ": " << e.c_str() << "\n";
+  }
+  std::string prefix_;
+  std::ostringstream out_;
+};
+
 // One markdown row per key.
 class ReferenceWriter {
  public:
@@ -220,6 +244,9 @@ std::vector<std::string> cross_field_errors(const Config& c) {
     errors.push_back("key 'data.embedded_min_side' exceeds data.embedded_max_side");
   if (c.optim.min_lr > c.optim.lr)
     errors.push_back(absl::StrCat("key 'optim.min_lr' (", c.optim.min_lr, ") exceeds optim.lr (", c.optim.lr, ")"));
+  if (c.parallel.first_bucket_mb > c.parallel.bucket_mb)
+    errors.push_back(absl::StrCat("key 'parallel.first_bucket_mb' (", c.parallel.first_bucket_mb,
+                                  ") exceeds parallel.bucket_mb (", c.parallel.bucket_mb, ")"));
   if (c.data.source == "shards" && c.data.train_path.empty())
     errors.push_back("key 'data.train_path' is required when data.source is 'shards' (a folder made by `tetra-data pack images`)");
   return errors;
@@ -236,7 +263,7 @@ absl::StatusOr<Config> parse_config(const std::string& yaml_text, const std::str
     return absl::InvalidArgumentError(absl::StrCat(origin, ": not valid YAML: ", e.what()));
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(origin, ": the top level must be a mapping (run:, model:, data:, optim:, loss:)"));
+  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(origin, ": the top level must be a mapping (run:, model:, data:, optim:, loss:, parallel:)"));
   std::set<std::string> overridden;
   for (const auto& o : overrides) {
     auto status = apply_override(root, o, &overridden);
@@ -269,6 +296,13 @@ std::string to_yaml(const Config& config) {
   Config copy = config;
   copy.visit(writer);
   return writer.finish();
+}
+
+std::string to_key_values(const Config& config) {
+  KeyValueWriter writer;
+  Config copy = config;
+  copy.visit(writer);
+  return writer.str();
 }
 
 std::string key_reference() {

@@ -54,6 +54,7 @@ struct ModelConfig {
   int64_t patch_time = 4;
   int64_t patch_size = 16;
   double rope_base = 10000.0;
+  bool sample_latent = true;
 
   template <class V> void visit(V& v) {
     v.field("preset", preset, Choices{{"tiny", "small", "base", "so400m"}}, "size preset (SPEC section 2)");
@@ -66,6 +67,8 @@ struct ModelConfig {
     v.field("patch_time", patch_time, IntRange{1, 64}, "temporal patch size (frames)");
     v.field("patch_size", patch_size, IntRange{1, 256}, "spatial patch size (pixels)");
     v.field("rope_base", rope_base, RealRange{1.0, 1e9}, "4D RoPE frequency base");
+    v.field("sample_latent", sample_latent,
+            "training decodes z = mu + sigma * eps (false: decodes mu, a deterministic autoencoder)");
   }
 };
 
@@ -73,7 +76,8 @@ struct DataConfig {
   std::string source = "embedded";  // "embedded": generated on first run; "shards": packed folders
   std::string train_path;           // shards: folder of *.h5; embedded: where to generate them
   std::string heldout_path;         // shards: folder of held-out *.h5 (optional)
-  int64_t batch_size = 16;          // images per step
+  int64_t batch_size = 16;          // images per optimizer step, over all data-parallel ranks
+  int64_t micro_batch_size = 0;     // images per forward/backward on one rank; 0: batch_size / ranks
   int64_t min_side = 64;
   int64_t max_side = 512;
   int64_t prefetch = 64;
@@ -88,7 +92,9 @@ struct DataConfig {
     v.field("source", source, Choices{{"embedded", "shards"}}, "where samples come from");
     v.field("train_path", train_path, "training shards folder (embedded: generated there)");
     v.field("heldout_path", heldout_path, "held-out shards folder (empty: no held-out eval for shards)");
-    v.field("batch_size", batch_size, IntRange{1, 1 << 20}, "images per optimizer step");
+    v.field("batch_size", batch_size, IntRange{1, 1 << 20}, "images per optimizer step, summed over all ranks");
+    v.field("micro_batch_size", micro_batch_size, IntRange{0, 1 << 20},
+            "images per forward/backward on one rank (0: batch_size / ranks); smaller accumulates gradients");
     v.field("min_side", min_side, IntRange{1, 1 << 16}, "resize up when a side is shorter");
     v.field("max_side", max_side, IntRange{1, 1 << 16}, "resize down when a side is longer");
     v.field("prefetch", prefetch, IntRange{1, 1 << 20}, "decoded samples queued ahead");
@@ -139,12 +145,32 @@ struct LossConfig {
   }
 };
 
+// Data parallelism (docs/distributed.md). The world size comes from the launcher, not from here.
+struct ParallelConfig {
+  double bucket_mb = 25.0;
+  double first_bucket_mb = 1.0;
+  bool zero1 = false;
+  bool overlap = true;
+  double timeout_s = 600.0;
+
+  template <class V> void visit(V& v) {
+    v.field("bucket_mb", bucket_mb, RealRange{0.001, 4096.0}, "gradient bucket size in MiB (all-reduced as one)");
+    v.field("first_bucket_mb", first_bucket_mb, RealRange{0.001, 4096.0},
+            "size of the first bucket in MiB (small, so that communication starts early in backward)");
+    v.field("zero1", zero1, "ZeRO-1: shard AdamW state across data-parallel ranks (reduce-scatter + all-gather)");
+    v.field("overlap", overlap, "reduce buckets during backward (false: all after backward; for debugging)");
+    v.field("timeout_s", timeout_s, RealRange{0.0, 1e7},
+            "seconds a rank waits for one collective before aborting the job with a report (0: forever)");
+  }
+};
+
 struct Config {
   RunConfig run;
   ModelConfig model;
   DataConfig data;
   OptimConfig optim;
   LossConfig loss;
+  ParallelConfig parallel;
 
   template <class V> void visit(V& v) {
     v.section("run", run);
@@ -152,6 +178,7 @@ struct Config {
     v.section("data", data);
     v.section("optim", optim);
     v.section("loss", loss);
+    v.section("parallel", parallel);
   }
 };
 
@@ -164,5 +191,7 @@ absl::StatusOr<Config> parse_config(const std::string& yaml_text, const std::str
 std::string to_yaml(const Config& config);
 // Markdown table of every key with its default, bounds and meaning.
 std::string key_reference();
+// One "section.key: value" line per key: what ranks compare to prove they run the same config.
+std::string to_key_values(const Config& config);
 
 }  // namespace tetra::trainer

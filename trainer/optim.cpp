@@ -17,31 +17,27 @@ double learning_rate_at(const OptimConfig& o, int64_t step, int64_t total_steps)
 
 void Optimizer::set_step(const OptimConfig& o, int64_t step, int64_t total_steps) {
   const double lr = learning_rate_at(o, step, total_steps);
-  auto& groups = adamw->param_groups();
-  for (size_t g = 0; g < groups.size(); ++g)
-    static_cast<torch::optim::AdamWOptions&>(groups[g].options()).lr(lr * group_multipliers[g]);
+  auto& groups = adamw->groups();
+  for (size_t g = 0; g < groups.size(); ++g) groups[g].lr = lr * group_multipliers[g];
 }
 
-Optimizer make_optimizer(torch::nn::Module& model, const OptimConfig& o) {
-  // Index: 2 * is_encoder + is_vector.
-  std::vector<std::vector<torch::Tensor>> params(4);
-  for (const auto& item : model.named_parameters()) {
-    if (!item.value().requires_grad()) continue;
-    const bool encoder = model::TokenizerImpl::is_encoder_parameter(item.key());
-    const bool vector = item.value().dim() < 2;
-    params[2 * encoder + vector].push_back(item.value());
+Optimizer make_optimizer(const std::vector<std::string>& names, const std::vector<torch::Tensor>& params,
+                         const OptimConfig& o) {
+  std::vector<int64_t> group_of;
+  for (size_t i = 0; i < names.size(); ++i) {
+    const bool encoder = model::TokenizerImpl::is_encoder_parameter(names[i]);
+    const bool vector = params[i].dim() < 2;
+    group_of.push_back(2 * encoder + vector);
   }
   Optimizer out;
-  std::vector<torch::optim::OptimizerParamGroup> groups;
+  std::vector<parallel::AdamWGroup> groups;
   for (int g = 0; g < 4; ++g) {
-    if (params[g].empty()) continue;
     const bool encoder = g >= 2, vector = g % 2 == 1;
-    auto options = std::make_unique<torch::optim::AdamWOptions>(o.lr);
-    options->betas({o.beta1, o.beta2}).eps(o.eps).weight_decay(vector ? 0.0 : o.weight_decay);
-    groups.emplace_back(params[g], std::move(options));
+    groups.push_back({o.lr, vector ? 0.0 : o.weight_decay});
     out.group_multipliers.push_back(encoder ? o.encoder_lr_multiplier : 1.0);
   }
-  out.adamw = std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(o.lr));
+  out.adamw = std::make_unique<parallel::ShardedAdamW>(names, group_of, groups,
+                                                       parallel::AdamWOptions{o.beta1, o.beta2, o.eps});
   return out;
 }
 

@@ -1,11 +1,14 @@
 // AdamW with parameter groups (encoder lr multiplier, no decay on vectors) and the warm-up +
-// cosine schedule of SPEC section 4.
+// cosine schedule of SPEC section 4. The optimizer is parallel::ShardedAdamW, so the same code
+// updates whole parameters or, under ZeRO-1, this rank's shards of them.
 #pragma once
-#include <torch/nn/module.h>
-#include <torch/optim/adamw.h>
+#include <torch/types.h>
 
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "parallel/sharded_adamw.h"
 #include "trainer/config.h"
 
 namespace tetra::trainer {
@@ -14,12 +17,15 @@ namespace tetra::trainer {
 double learning_rate_at(const OptimConfig& optim, int64_t step, int64_t total_steps);
 
 struct Optimizer {
-  std::unique_ptr<torch::optim::AdamW> adamw;
+  std::unique_ptr<parallel::ShardedAdamW> adamw;
   std::vector<double> group_multipliers;  // lr of group g = schedule * multiplier[g]
   void set_step(const OptimConfig& optim, int64_t step, int64_t total_steps);
 };
 
-// Groups: {encoder, rest} x {decayed matrices, undecayed vectors (biases, norms, gains)}.
-Optimizer make_optimizer(torch::nn::Module& model, const OptimConfig& optim);
+// Groups, indexed 2 * is_encoder + is_vector: {rest, encoder} x {decayed matrices, undecayed
+// vectors (biases, norms, gains)}. names/params: the trainable parameters, in the order the
+// optimizer's shards index into (parallel::DataParallel::names()/params()).
+Optimizer make_optimizer(const std::vector<std::string>& names, const std::vector<torch::Tensor>& params,
+                         const OptimConfig& optim);
 
 }  // namespace tetra::trainer

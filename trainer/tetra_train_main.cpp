@@ -1,9 +1,12 @@
 // tetra-train: train the tokenizer from a YAML config.
 //   tetra-train --config configs/smoke_cpu.yaml [--set key=value ...] [--resume]
+//   mpirun -np 4 tetra-train --config ...            (data parallel; docs/distributed.md)
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "parallel/consistency.h"
+#include "parallel/world.h"
 #include "trainer/config.h"
 #include "trainer/process_env.h"
 #include "trainer/trainer.h"
@@ -21,6 +24,16 @@ constexpr char kUsage[] =
 int fail(const std::string& message) {
   std::cerr << "tetra-train: " << message << std::endl;
   return 2;
+}
+
+// Every rank's errors reach the terminal, prefixed with its rank. An error that every rank returned
+// together (parallel::is_collective) is printed once, by rank 0, and every rank exits normally; any
+// other error ends the whole job (MPI_Abort), since the other ranks would wait for this one forever.
+int fail_rank(const tetra::parallel::World& world, const absl::Status& status) {
+  if (world.size() == 1) return fail(std::string(status.message()));
+  if (tetra::parallel::is_collective(status)) return world.rank() == 0 ? fail(std::string(status.message())) : 2;
+  fail(world.label() + ": " + std::string(status.message()));
+  world.abort(2);
 }
 
 }  // namespace
@@ -57,21 +70,25 @@ int main(int argc, char** argv) {
   }
   if (config_path.empty()) return fail("--config is required\n" + std::string(kUsage));
   auto config = tetra::trainer::load_config(config_path, overrides);
-  if (!config.ok()) return fail(std::string(config.status().message()));
   if (print_config) {
+    if (!config.ok()) return fail(std::string(config.status().message()));
     std::cout << tetra::trainer::to_yaml(*config);
     return 0;
   }
+  auto world = tetra::parallel::World::Get();
+  if (!world.ok()) return fail(std::string(world.status().message()));
+  if (!config.ok()) return fail_rank(**world, config.status());
   tetra::trainer::TrainOptions options;
   options.resume = resume;
   options.config_origin = config_path;
   try {
     auto summary = tetra::trainer::train(*config, options);
-    if (!summary.ok()) return fail(std::string(summary.status().message()));
-    std::cout << "done: " << summary->steps_done << " steps | held-out L1 " << summary->first_heldout_l1 << " -> "
-              << summary->last_heldout_l1 << " | run directory " << summary->run_dir << std::endl;
+    if (!summary.ok()) return fail_rank(**world, summary.status());
+    if ((*world)->rank() == 0)
+      std::cout << "done: " << summary->steps_done << " steps | held-out L1 " << summary->first_heldout_l1 << " -> "
+                << summary->last_heldout_l1 << " | run directory " << summary->run_dir << std::endl;
   } catch (const c10::Error& e) {
-    return fail(e.what_without_backtrace());
+    return fail_rank(**world, absl::InternalError(e.what_without_backtrace()));
   }
   return 0;
 }

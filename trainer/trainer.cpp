@@ -10,15 +10,17 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "losses/reconstruction.h"
-#include "model/tokenizer.h"
-#include "parallel/launch_env.h"
+#include "parallel/consistency.h"
+#include "parallel/mesh.h"
+#include "parallel/mpi_runtime.h"
+#include "parallel/world.h"
 #include "trainer/batches.h"
 #include "trainer/checkpoint.h"
-#include "trainer/ema.h"
+#include "trainer/evaluate.h"
 #include "trainer/files.h"
 #include "trainer/metrics.h"
-#include "trainer/optim.h"
+#include "trainer/step.h"
+#include "trainer/training_state.h"
 
 namespace tetra::trainer {
 namespace fs = std::filesystem;
@@ -40,100 +42,22 @@ model::TokenizerOptions model_options(const ModelConfig& m) {
   return o;
 }
 
-struct LossTerms {
-  torch::Tensor total, l1, kl;
-};
-
-LossTerms compute_loss(const LossConfig& weights, const model::TokenizerOutput& out,
-                       const model::PackedTokens& tokens, const model::PatchSize& patch) {
-  LossTerms t;
-  t.l1 = losses::l1_reconstruction(out.reconstruction, tokens.features, tokens, patch);
-  t.kl = losses::kl_mean(out.kl_per_token);
-  t.total = weights.rec_weight * weights.l1_weight * t.l1 + weights.kl_weight * t.kl;
-  return t;
-}
-
-// Everything that a resume must restore, in one place.
-struct TrainingState {
-  model::Tokenizer model{nullptr};
-  Optimizer optimizer;
-  std::unique_ptr<WeightEma> ema;
-  at::Generator latent_rng;
-  int64_t step = 0;
-  data::StreamCursor cursor;
-};
-
-absl::Status save_checkpoint(CheckpointStore& store, TrainingState& s) {
-  auto saved = store.save(s.step, [&](const std::string& dir) -> absl::Status {
-    try {
-      torch::save(s.model, dir + "/model.pt");
-      torch::save(*s.optimizer.adamw, dir + "/optimizer.pt");
-      torch::serialize::OutputArchive ema;
-      s.ema->save(ema);
-      ema.save_to(dir + "/ema.pt");
-      torch::serialize::OutputArchive state;
-      state.write("step", torch::tensor(s.step));
-      state.write("cursor", torch::tensor({s.cursor.epoch, s.cursor.index}));
-      state.write("latent_rng", s.latent_rng.get_state());
-      state.save_to(dir + "/state.pt");
-    } catch (const c10::Error& e) {
-      return absl::InternalError(absl::StrCat("writing checkpoint files in ", dir, ": ", e.what_without_backtrace()));
-    }
-    nlohmann::json human = {{"step", s.step}, {"data_epoch", s.cursor.epoch}, {"data_index", s.cursor.index}};
-    return write_file_atomic(dir + "/state.json", human.dump(2) + "\n");
-  });
-  if (!saved.ok()) return saved.status();
-  std::cout << "checkpoint: " << saved->dir << std::endl;
-  return absl::OkStatus();
-}
-
-absl::Status load_checkpoint(const std::string& dir, TrainingState& s) {
-  try {
-    torch::load(s.model, dir + "/model.pt");
-    torch::load(*s.optimizer.adamw, dir + "/optimizer.pt");
-    torch::serialize::InputArchive ema;
-    ema.load_from(dir + "/ema.pt");
-    s.ema->load(ema);
-    torch::serialize::InputArchive state;
-    state.load_from(dir + "/state.pt");
-    torch::Tensor step, cursor, rng;
-    state.read("step", step);
-    state.read("cursor", cursor);
-    state.read("latent_rng", rng);
-    s.step = step.item<int64_t>();
-    s.cursor = {cursor[0].item<int64_t>(), cursor[1].item<int64_t>()};
-    s.latent_rng.set_state(rng);
-  } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat("checkpoint ", dir, " does not fit this model/config: ",
-                                            e.what_without_backtrace(),
-                                            " (was it written with another model size? start a new run.name)"));
-  }
-  return absl::OkStatus();
-}
-
-// Held-out L1 with the posterior mean as latent: no noise, so it is comparable across steps.
-double evaluate(model::Tokenizer& model, const std::vector<model::PackedTokens>& batches,
-                const model::PatchSize& patch) {
-  if (batches.empty()) return 0.0;
-  torch::NoGradGuard no_grad;
-  model->eval();
-  double weighted = 0, tokens = 0;
-  for (const auto& b : batches) {
-    model::ForwardOptions run;
-    run.sample_latent = false;
-    auto out = model->forward(b, run);
-    weighted += losses::l1_reconstruction(out.reconstruction, b.features, b, patch).item<double>() * b.num_tokens();
-    tokens += b.num_tokens();
-  }
-  model->train();
-  return weighted / tokens;
+parallel::DataParallelOptions dp_options(const ParallelConfig& p) {
+  parallel::DataParallelOptions o;
+  o.bucket_bytes = static_cast<int64_t>(p.bucket_mb * (1 << 20));
+  o.first_bucket_bytes = static_cast<int64_t>(p.first_bucket_mb * (1 << 20));
+  o.zero1 = p.zero1;
+  o.overlap = p.overlap;
+  return o;
 }
 
 // Fault injection for the kill-and-resume tests: TETRA_FAULT_KILL_AFTER_STEP=N makes the process
-// SIGKILL itself right after step N, with no chance to clean up, exactly like an OOM kill.
-int64_t fault_kill_step() {
-  const char* v = std::getenv("TETRA_FAULT_KILL_AFTER_STEP");
-  return v ? std::atoll(v) : -1;
+// SIGKILL itself right after step N, with no chance to clean up, exactly like an OOM kill. With
+// TETRA_FAULT_KILL_RANK=R only rank R does (the launcher then takes the other ranks down).
+bool fault_kill_now(int64_t step, int rank) {
+  const char* at = std::getenv("TETRA_FAULT_KILL_AFTER_STEP");
+  const char* who = std::getenv("TETRA_FAULT_KILL_RANK");
+  return at && std::atoll(at) == step && (!who || std::atoi(who) == rank);
 }
 
 bool has_checkpoints(const std::string& run_dir) {
@@ -163,23 +87,80 @@ absl::Status prepare_run_dir(const Config& config, const std::string& run_dir) {
   return write_file_atomic(run_dir + "/config.yaml", to_yaml(config));
 }
 
+// What every rank must agree on about the disk is decided by rank 0 and broadcast: the run
+// directory (prepared by rank 0), the data (the embedded set is generated once, by rank 0, before
+// the others look) and the checkpoint to resume.
+absl::StatusOr<std::string> agree_on_run_dir(const Config& config, const TrainOptions& options,
+                                             parallel::Communicator& comm) {
+  std::string dir, error;
+  if (comm.rank() == 0) {
+    dir = choose_run_dir(config, options);
+    error = std::string(prepare_run_dir(config, dir).message());
+  }
+  error = parallel::broadcast_string(comm, error, 0);
+  if (!error.empty()) return parallel::mark_collective(absl::InternalError(error));
+  return parallel::broadcast_string(comm, dir, 0);
+}
+
+absl::StatusOr<DataPaths> agree_on_data(const Config& config, parallel::Communicator& comm) {
+  std::string error;
+  if (comm.rank() == 0) error = std::string(prepare_data(config).status().message());
+  error = parallel::broadcast_string(comm, error, 0);
+  if (!error.empty()) return parallel::mark_collective(absl::FailedPreconditionError(error));
+  return prepare_data(config);
+}
+
+std::string agree_on_checkpoint(const CheckpointStore& store, parallel::Communicator& comm) {
+  std::string dir;
+  if (comm.rank() == 0) {
+    std::vector<std::string> rejected;
+    auto found = store.latest_valid(&rejected);
+    for (const auto& line : rejected) std::cerr << "warning: " << line << std::endl;
+    if (found.ok()) dir = found->dir;
+  }
+  return parallel::broadcast_string(comm, dir, 0);
+}
+
+// Rank 0 writes the log; the others write only warnings and errors (stderr).
+class RankLog {
+ public:
+  explicit RankLog(bool speaks) : quiet_(nullptr), speaks_(speaks) {}
+  std::ostream& out() { return speaks_ ? std::cout : quiet_; }
+  bool speaks() const { return speaks_; }
+
+ private:
+  std::ostream quiet_;
+  bool speaks_;
+};
+
 }  // namespace
 
 absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& options) {
-  const auto launch = parallel::detect_launch_environment();
-  if (launch.world_size > 1)
-    return absl::UnimplementedError(absl::StrCat("launched as ", launch.world_size, " ranks by ", launch.launcher,
-                                                 ", but this build trains in a single process; run without mpirun"));
-  if (config.run.device == "cuda" && !torch::cuda::is_available())
-    return absl::FailedPreconditionError("run.device is 'cuda' but no CUDA GPU is visible; use --set run.device=cpu");
-  const torch::Device device(config.run.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  auto world = parallel::World::Get();
+  if (!world.ok()) return world.status();
+  parallel::mpi::set_timeout_seconds(config.parallel.timeout_s);
   if (config.run.threads > 0) torch::set_num_threads(static_cast<int>(config.run.threads));
+  if (auto s = parallel::check_identical(*(*world)->communicator(), "config", to_key_values(config),
+                                         "Every rank must run the same config: check the --config file and the --set "
+                                         "arguments given to each rank, and that every node reads the same file.");
+      !s.ok())
+    return s;
+  auto mesh = parallel::ProcessMesh::Create(
+      **world, parallel::MeshOptions{1, config.run.device == "cuda" ? torch::kCUDA : torch::kCPU});
+  if (!mesh.ok()) return mesh.status();
+  const parallel::Group& dp = mesh->data_parallel();
+  auto& comm = *dp.host;
+  const torch::Device device = mesh->device();
+  RankLog log(comm.rank() == 0);
+  auto plan = plan_batches(config.data, dp.size());
+  if (!plan.ok()) return parallel::mark_collective(plan.status());
 
   TrainSummary summary;
-  summary.run_dir = choose_run_dir(config, options);
+  auto run_dir = agree_on_run_dir(config, options, comm);
+  if (!run_dir.ok()) return run_dir.status();
+  summary.run_dir = *run_dir;
   CheckpointStore store(summary.run_dir + "/checkpoints", config.run.keep_checkpoints);
-  if (auto s = prepare_run_dir(config, summary.run_dir); !s.ok()) return s;
-  auto paths = prepare_data(config);
+  auto paths = agree_on_data(config, comm);
   if (!paths.ok()) return paths.status();
 
   torch::manual_seed(static_cast<uint64_t>(config.run.seed));
@@ -187,82 +168,78 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   TrainingState state;
   state.model = model::Tokenizer(model_options(config.model));
   state.model->to(device);
-  state.optimizer = make_optimizer(*state.model, config.optim);
+  state.dp = std::make_unique<parallel::DataParallel>(*state.model, dp, dp_options(config.parallel));
+  if (auto s = state.dp->check_same_model(); !s.ok()) return s;
+  state.dp->broadcast_from_rank0();
+  state.optimizer = make_optimizer(state.dp->names(), state.dp->params(), config.optim);
   state.ema = std::make_unique<WeightEma>(*state.model, config.optim.ema_decay);
-  state.latent_rng = at::make_generator<at::CPUGeneratorImpl>(static_cast<uint64_t>(config.run.seed) + 1);
-  std::cout << "tetra-train: " << options.config_origin << " -> " << summary.run_dir << " | model "
+  state.latent_rng = make_latent_rng(config, comm.rank(), 0);
+  log.out() << "tetra-train: " << options.config_origin << " -> " << summary.run_dir << " | model "
             << config.model.preset << " " << model::count_parameters(*state.model) << " parameters | "
-            << torch::get_num_threads() << " threads" << std::endl;
+            << torch::get_num_threads() << " threads";
+  if (dp.size() > 1)
+    log.out() << " | " << dp.size() << " data-parallel ranks (" << (*world)->launcher() << ", " << dp.device->backend()
+              << ")" << (config.parallel.zero1 ? ", ZeRO-1" : "");
+  if (plan->micro_steps > 1) log.out() << " | " << plan->micro_steps << " micro-batches of " << plan->micro_batch;
+  log.out() << std::endl;
 
   int64_t resumed_from = -1;
   if (options.resume) {
-    std::vector<std::string> rejected;
-    auto found = store.latest_valid(&rejected);
-    for (const auto& line : rejected) std::cerr << "warning: " << line << std::endl;
-    if (found.ok()) {
-      if (auto s = load_checkpoint(found->dir, state); !s.ok()) return s;
+    const std::string dir = agree_on_checkpoint(store, comm);
+    if (!dir.empty()) {
+      if (auto s = load_checkpoint(dir, state, config, log.out()); !s.ok()) return s;
       resumed_from = state.step;
-      std::cout << "resumed from " << found->dir << " at step " << state.step << std::endl;
+      log.out() << "resumed from " << dir << " at step " << state.step << std::endl;
     } else {
-      std::cout << "no checkpoint in " << store.root() << ": starting from step 0" << std::endl;
+      log.out() << "no checkpoint in " << store.root() << ": starting from step 0" << std::endl;
     }
   }
   MetricsLog metrics;
-  if (auto s = metrics.open(summary.run_dir + "/metrics.jsonl", options.resume ? std::max<int64_t>(resumed_from, 0) : -1); !s.ok())
-    return s;
+  if (log.speaks())
+    if (auto s = metrics.open(summary.run_dir + "/metrics.jsonl", options.resume ? std::max<int64_t>(resumed_from, 0) : -1);
+        !s.ok())
+      return s;
 
-  auto batcher = ImageBatcher::Create(config, paths->train_shards, state.cursor);
+  auto batcher = ImageBatcher::Create(config, paths->train_shards, state.cursor, comm.rank(), comm.size(),
+                                      plan->micro_batch);
   if (!batcher.ok()) return batcher.status();
   auto heldout = load_heldout(config, paths->heldout_shards);
   if (!heldout.ok()) return heldout.status();
   for (auto& b : *heldout) b = b.to(device);
 
   auto run_eval = [&]() {
-    const double l1 = evaluate(state.model, *heldout, patch);
+    const double l1 = evaluate(state.model, *heldout, patch, comm);
     state.ema->swap_into_model();
-    const double ema_l1 = evaluate(state.model, *heldout, patch);
+    const double ema_l1 = evaluate(state.model, *heldout, patch, comm);
     state.ema->swap_into_model();
-    metrics.write({{"step", state.step}, {"eval/heldout_l1", l1}, {"eval/heldout_l1_ema", ema_l1}});
-    std::cout << absl::StrFormat("eval step %d | held-out L1 %.5f (EMA weights %.5f)", state.step, l1, ema_l1)
+    if (log.speaks()) metrics.write({{"step", state.step}, {"eval/heldout_l1", l1}, {"eval/heldout_l1_ema", ema_l1}});
+    log.out() << absl::StrFormat("eval step %d | held-out L1 %.5f (EMA weights %.5f)", state.step, l1, ema_l1)
               << std::endl;
     return l1;
   };
   summary.first_heldout_l1 = summary.last_heldout_l1 = run_eval();
 
   const int64_t total = config.run.steps;
-  const int64_t kill_step = fault_kill_step();
   auto window_start = Clock::now();
   int64_t window_tokens = 0, window_steps = 0;
   while (state.step < total) {
-    state.optimizer.set_step(config.optim, state.step, total);
-    auto batch = (*batcher)->next();
-    if (!batch.ok()) return batch.status();
-    auto tokens = batch->tokens.to(device);
-    model::ForwardOptions run;
-    run.generator = state.latent_rng;
-    auto out = state.model->forward(tokens, run);
-    auto loss = compute_loss(config.loss, out, tokens, patch);
-    state.optimizer.adamw->zero_grad();
-    loss.total.backward();
-    double grad_norm = config.optim.grad_clip > 0
-                           ? torch::nn::utils::clip_grad_norm_(state.model->parameters(), config.optim.grad_clip)
-                           : torch::nn::utils::clip_grad_norm_(state.model->parameters(), 1e30);
-    state.optimizer.adamw->step();
-    state.ema->update();
-    state.cursor = batch->next;
-    ++state.step;
-    window_tokens += tokens.num_tokens();
+    auto step = train_step(state, **batcher, config, *plan, device);
+    if (!step.ok()) return step.status();
+    window_tokens += step->global_tokens;
     ++window_steps;
 
     if (state.step % config.run.log_every == 0 || state.step == total) {
+      const auto terms = global_loss_terms(*step, *dp.device);
+      const int64_t skipped =
+          parallel::all_reduce_int(comm, (*batcher)->stats().skipped_corrupt, parallel::ReduceOp::kSum);
       const double elapsed = std::chrono::duration<double>(Clock::now() - window_start).count();
-      StepReport r{state.step, total, loss.total.item<double>(), loss.l1.item<double>(), loss.kl.item<double>(),
-                   learning_rate_at(config.optim, state.step - 1, total), grad_norm,
+      StepReport r{state.step, total, terms[0], terms[1], terms[2],
+                   learning_rate_at(config.optim, state.step - 1, total), step->grad_norm.item<double>(),
                    window_tokens / std::max(elapsed, 1e-9), elapsed / window_steps * (total - state.step)};
-      std::cout << format_step_line(r) << std::endl;
-      metrics.write({{"step", r.step}, {"loss", r.loss}, {"l1", r.l1}, {"kl", r.kl}, {"lr", r.lr},
-                     {"grad_norm", r.grad_norm}, {"tokens_per_s", r.tokens_per_s},
-                     {"skipped_samples", (*batcher)->stats().skipped_corrupt}});
+      log.out() << format_step_line(r) << std::endl;
+      if (log.speaks())
+        metrics.write({{"step", r.step}, {"loss", r.loss}, {"l1", r.l1}, {"kl", r.kl}, {"lr", r.lr},
+                       {"grad_norm", r.grad_norm}, {"tokens_per_s", r.tokens_per_s}, {"skipped_samples", skipped}});
       window_start = Clock::now();
       window_tokens = window_steps = 0;
     }
@@ -270,13 +247,16 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
     const bool save_now =
         (config.run.checkpoint_every > 0 && state.step % config.run.checkpoint_every == 0) || state.step == total;
     if (eval_now) summary.last_heldout_l1 = run_eval();
-    if (save_now)
-      if (auto s = save_checkpoint(store, state); !s.ok()) return s;
+    if (save_now) {
+      auto saved = save_checkpoint(store, state, config);
+      if (!saved.ok()) return saved.status();
+      log.out() << "checkpoint: " << saved->dir << std::endl;
+    }
     if (eval_now || save_now) {  // keep tokens/s and ETA about training steps only
       window_start = Clock::now();
       window_tokens = window_steps = 0;
     }
-    if (state.step == kill_step) std::raise(SIGKILL);
+    if (fault_kill_now(state.step, comm.rank())) std::raise(SIGKILL);
   }
   summary.steps_done = state.step;
   return summary;

@@ -1,5 +1,6 @@
-// Single-process training of the tokenizer on images: L1 + KL, AdamW with warm-up + cosine, EMA,
-// held-out evaluation, atomic checkpoints and exact resume.
+// Training of the tokenizer on images: L1 + KL, AdamW with warm-up + cosine, EMA, held-out
+// evaluation, atomic checkpoints and exact resume; in one process, or data parallel over the ranks
+// that mpirun/srun started (docs/distributed.md).
 #pragma once
 #include <memory>
 #include <string>

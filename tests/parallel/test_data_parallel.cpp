@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <sstream>
 
 #include "parallel/data_parallel.h"
 #include "parallel/mesh.h"
@@ -153,6 +154,19 @@ TEST(DataParallel, RanksWithoutSamplesStillTakePart) {
   expect_grads_match(net, reference_grads(kSeed, {{global, false}}));
 }
 
+// torch::load replaces parameter data, and with it autograd's gradient accumulators: the reducer
+// must follow them, or no gradient would reach its buckets after a resume.
+TEST(DataParallel, KeepsReducingAfterTheModelIsLoadedFromACheckpoint) {
+  auto net = make_net(kSeed);
+  DataParallel dp(*net, dp_group(), small_buckets(false));
+  std::stringstream saved;
+  torch::save(make_net(kSeed), saved);
+  torch::load(net, saved);
+  const int64_t n = 2 * world().size();
+  ddp_backward(dp, net, my_samples(n), rows_of(iota(n)), 1, false);
+  expect_grads_match(net, reference_grads(kSeed, {{iota(n), false}}));
+}
+
 TEST(DataParallel, BroadcastMakesEveryReplicaRankZeros) {
   auto net = make_net(kSeed + static_cast<uint64_t>(world().rank()));  // different on every rank
   DataParallel dp(*net, dp_group(), small_buckets(false));
@@ -166,7 +180,7 @@ TEST(DataParallel, ModelSignatureNamesShapes) {
   const auto signature = DataParallel::model_signature(*net);
   EXPECT_NE(signature.find("parameter a.weight: [32, 8] Float"), std::string::npos) << signature;
   DataParallel dp(*net, dp_group(), small_buckets(false));
-  EXPECT_TRUE(dp.check_same_everywhere("optim.lr: 0.001\n").ok());
+  EXPECT_TRUE(dp.check_same_model().ok());
 }
 
 // Three optimizer steps with plain data parallelism, with ZeRO-1, and in one process on the whole
