@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -183,9 +184,11 @@ int main(int argc, char** argv) {
   benchmark::Shutdown();
   std::printf(
       "{\"impl\": \"cpp\", \"loss\": \"%s\", \"batch\": %lld, \"side\": %lld, \"resolution\": %lld, "
-      "\"width_divisor\": %lld, \"threads\": %d, \"steps\": %d, \"median_ms\": %.3f, \"cpu_ms\": %.3f}\n",
+      "\"width_divisor\": %lld, \"encoder\": \"%s\", \"threads\": %d, \"steps\": %d, \"median_ms\": %.3f, "
+      "\"cpu_ms\": %.3f}\n",
       s.loss.c_str(), static_cast<long long>(s.batch), static_cast<long long>(s.side),
-      static_cast<long long>(s.resolution), static_cast<long long>(s.width_divisor), s.threads, s.steps,
+      static_cast<long long>(s.resolution), static_cast<long long>(s.width_divisor),
+      s.clip_encoder.empty() ? "random" : std::filesystem::path(s.clip_encoder).filename().c_str(), s.threads, s.steps,
       reporter.real_ms["median"], reporter.cpu_ms["median"]);
   g_step.reset();
   return 0;

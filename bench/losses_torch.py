@@ -195,7 +195,8 @@ def main():
         wall.append((time.perf_counter() - t0) * 1e3)
         cpu.append((time.process_time() - c0) * 1e3)
     print(json.dumps({"impl": "python", "loss": a.loss, "batch": a.batch, "side": a.side, "resolution": a.resolution,
-                      "width_divisor": a.width_divisor, "threads": a.threads, "steps": a.steps,
+                      "width_divisor": a.width_divisor,
+                      "encoder": os.path.basename(a.clip_encoder) if a.clip_encoder else "random", "threads": a.threads, "steps": a.steps,
                       "median_ms": round(statistics.median(wall), 3), "cpu_ms": round(statistics.median(cpu), 3)}))
 
 
