@@ -24,22 +24,27 @@ void dense(const char* op, const torch::Tensor& t) {
   TORCH_CHECK(t.layout() == torch::kStrided, op, ": only dense tensors are supported");
 }
 
+namespace {
+
+// One side holds a chunk per rank (`whole`), the other one chunk (`part`).
+void chunked(const char* op, const Communicator& c, const torch::Tensor& input, const torch::Tensor& output,
+             const torch::Tensor& whole, const torch::Tensor& part) {
+  dense(op, input);
+  dense(op, output);
+  TORCH_CHECK(input.scalar_type() == output.scalar_type(), op, ": input is ", input.scalar_type(), " but output is ",
+              output.scalar_type());
+  TORCH_CHECK(whole.numel() == part.numel() * c.size(), op, ": ", whole.numel(), " elements where ", c.size(),
+              " x ", part.numel(), " are expected");
+}
+
+}  // namespace
+
 void all_gather(const Communicator& c, const torch::Tensor& input, const torch::Tensor& output) {
-  dense("all_gather input", input);
-  dense("all_gather output", output);
-  TORCH_CHECK(input.scalar_type() == output.scalar_type(), "all_gather: input is ", input.scalar_type(),
-              " but output is ", output.scalar_type());
-  TORCH_CHECK(output.numel() == input.numel() * c.size(), "all_gather: output has ", output.numel(),
-              " elements, expected ", c.size(), " x ", input.numel());
+  chunked("all_gather", c, input, output, output, input);
 }
 
 void reduce_scatter(const Communicator& c, const torch::Tensor& input, const torch::Tensor& output) {
-  dense("reduce_scatter input", input);
-  dense("reduce_scatter output", output);
-  TORCH_CHECK(input.scalar_type() == output.scalar_type(), "reduce_scatter: input is ", input.scalar_type(),
-              " but output is ", output.scalar_type());
-  TORCH_CHECK(input.numel() == output.numel() * c.size(), "reduce_scatter: input has ", input.numel(),
-              " elements, expected ", c.size(), " x ", output.numel());
+  chunked("reduce_scatter", c, input, output, input, output);
 }
 
 int64_t all_to_all(const Communicator& c, const torch::Tensor& input, const std::vector<int64_t>& send_rows,

@@ -153,50 +153,34 @@ class YamlWriter {
   YAML::Emitter out_;
 };
 
-// One "section.key: value" line per key.
-class KeyValueWriter {
+// One line per key, named "section.key": a markdown row of the reference (default, allowed values,
+// meaning), or "section.key: value" (what ranks compare to prove they run the same config).
+class FlatWriter {
  public:
+  enum class Style { kMarkdown, kKeyValue };
+  explicit FlatWriter(Style style) : style_(style) {}
   template <class T>
   void section(const char* name, T& s) {
     prefix_ = std::string(name) + ".";
     s.visit(*this);
   }
   template <class T, class Bound>
-  void field(const char* key, T& value, Bound, const char*) { line(key, value); }
+  void field(const char* key, T& value, Bound bound, const char* help) { line(key, value, describe(bound), help); }
   template <class T>
-  void field(const char* key, T& value, const char*) { line(key, value); }
+  void field(const char* key, T& value, const char* help) { line(key, value, "", help); }
   std::string str() const { return out_.str(); }
  private:
   template <class T>
-  void line(const char* key, const T& value) {
+  void line(const char* key, const T& value, const std::string& allowed, const char* help) {
     YAML::Emitter e;
     e << value;
-    out_ << prefix_ << key << ": " << e.c_str() << "\n";
+    if (style_ == Style::kKeyValue) {
+      out_ << prefix_ << key << ": " << e.c_str() << "\n";
+    } else {
+      out_ << "| `" << prefix_ << key << "` | `" << e.c_str() << "` | " << allowed << " | " << help << " |\n";
+    }
   }
-  std::string prefix_;
-  std::ostringstream out_;
-};
-
-// One markdown row per key.
-class ReferenceWriter {
- public:
-  template <class T>
-  void section(const char* name, T& s) {
-    prefix_ = std::string(name) + ".";
-    s.visit(*this);
-  }
-  template <class T, class Bound>
-  void field(const char* key, T& value, Bound bound, const char* help) { row(key, value, describe(bound), help); }
-  template <class T>
-  void field(const char* key, T& value, const char* help) { row(key, value, "", help); }
-  std::string str() const { return out_.str(); }
- private:
-  template <class T>
-  void row(const char* key, const T& value, const std::string& allowed, const char* help) {
-    YAML::Emitter e;
-    e << value;
-    out_ << "| `" << prefix_ << key << "` | `" << e.c_str() << "` | " << allowed << " | " << help << " |\n";
-  }
+  Style style_;
   std::string prefix_;
   std::ostringstream out_;
 };
@@ -299,14 +283,14 @@ std::string to_yaml(const Config& config) {
 }
 
 std::string to_key_values(const Config& config) {
-  KeyValueWriter writer;
+  FlatWriter writer(FlatWriter::Style::kKeyValue);
   Config copy = config;
   copy.visit(writer);
   return writer.str();
 }
 
 std::string key_reference() {
-  ReferenceWriter writer;
+  FlatWriter writer(FlatWriter::Style::kMarkdown);
   Config defaults;
   defaults.visit(writer);
   return "| key | default | allowed | meaning |\n|---|---|---|---|\n" + writer.str();
