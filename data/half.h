@@ -31,6 +31,17 @@ inline float HalfToFloat(uint16_t h) {
   return out;
 }
 
+// HalfToFloat for every half, computed once: a lookup per value when converting whole feature
+// tables (voxel features are 768 halves per token).
+inline const float* HalfTable() {
+  static const float* table = [] {
+    static float values[65536];
+    for (uint32_t h = 0; h < 65536; ++h) values[h] = HalfToFloat(static_cast<uint16_t>(h));
+    return values;
+  }();
+  return table;
+}
+
 // Round to nearest even, overflow to infinity, like numpy's float16 cast.
 inline uint16_t FloatToHalf(float value) {
   uint32_t bits;

@@ -204,25 +204,6 @@ Result Loader::State::Load(const WorkItem& item, SourceCache* cache) const {
   if (sample.ok()) {
     sample->global_index = item.global;
     sample->epoch = item.epoch;
-    if (options.patchify) {
-      // Tokens travel inside the sample until Pack concatenates them.
-      Sample& s = *sample;
-      const int64_t f = options.patch.features();
-      std::vector<float> features(static_cast<size_t>(s.grid.tokens * f));
-      std::vector<int32_t> coords(static_cast<size_t>(s.grid.tokens * 4));
-      if (options.modality == Modality::kMesh) {
-        PatchifyVoxels(s.voxels, options.patch, features.data(), coords.data());
-      } else {
-        PatchifyFrames(s.pixels.data(), s.frames, s.height, s.width, options.patch,
-                       features.data(), coords.data());
-      }
-      s.token_features = std::move(features);
-      s.token_coords = std::move(coords);
-      if (!options.keep_pixels) {
-        s.pixels = {};
-        s.voxels = {};
-      }
-    }
   }
   return {std::move(sample), item.after};
 }
@@ -244,18 +225,31 @@ void Loader::State::Work() {
   }
 }
 
+// Patchifies every sample straight into the batch's token list: one write per value, no
+// per-sample token buffers (a mesh or a 512p window is ~100 MB of floats; allocating that per
+// sample on a decode thread costs more in page faults than the patchify itself).
 void Loader::State::Pack(Batch* batch) const {
   const int64_t f = options.patch.features();
   batch->cu_seqlens.assign(1, 0);
-  batch->features.reserve(static_cast<size_t>(batch->num_tokens * f));
-  batch->coords.reserve(static_cast<size_t>(batch->num_tokens * 4));
-  for (Sample& s : batch->samples) {
+  for (const Sample& s : batch->samples) {
     batch->cu_seqlens.push_back(batch->cu_seqlens.back() + static_cast<int32_t>(s.grid.tokens));
-    if (!options.patchify) continue;
-    batch->features.insert(batch->features.end(), s.token_features.begin(), s.token_features.end());
-    batch->coords.insert(batch->coords.end(), s.token_coords.begin(), s.token_coords.end());
-    s.token_features = {};
-    s.token_coords = {};
+  }
+  if (!options.patchify) return;
+  batch->features.resize(static_cast<size_t>(batch->num_tokens * f));
+  batch->coords.resize(static_cast<size_t>(batch->num_tokens * 4));
+  for (size_t i = 0; i < batch->samples.size(); ++i) {
+    Sample& s = batch->samples[i];
+    float* features = batch->features.data() + static_cast<int64_t>(batch->cu_seqlens[i]) * f;
+    int32_t* coords = batch->coords.data() + static_cast<int64_t>(batch->cu_seqlens[i]) * 4;
+    if (options.modality == Modality::kMesh) {
+      PatchifyVoxels(s.voxels, options.patch, features, coords);
+    } else {
+      PatchifyFrames(s.pixels.data(), s.frames, s.height, s.width, options.patch, features, coords);
+    }
+    if (!options.keep_pixels) {
+      s.pixels = {};
+      s.voxels = {};
+    }
   }
 }
 

@@ -79,10 +79,6 @@ struct Sample {
   MeshVoxels voxels;  // meshes
   std::string caption;
   std::vector<float> text_embedding;  // empty when the shard has none
-  // This sample's tokens on their way from a decode thread into Batch::features/coords; empty in
-  // a delivered batch.
-  std::vector<float> token_features;
-  std::vector<int32_t> token_coords;
 };
 
 struct Batch {

@@ -71,11 +71,10 @@ void PatchifyVoxels(const MeshVoxels& voxels, const PatchSpec& spec, float* feat
                     int32_t* coords) {
   const int64_t f = spec.features();
   const int64_t n = voxels.count();
+  const float* table = HalfTable();
   for (int64_t i = 0; i < n; ++i) {
     const uint16_t* src = &voxels.features[i * kVoxelFeatureWidth];
-    for (int64_t k = 0; k < kVoxelFeatureWidth; ++k) {
-      features[k] = HalfToFloat(src[k]) * 2.0f - 1.0f;
-    }
+    for (int64_t k = 0; k < kVoxelFeatureWidth; ++k) features[k] = table[src[k]] * 2.0f - 1.0f;
     std::fill(features + kVoxelFeatureWidth, features + f, 0.0f);
     features += f;
     coords[0] = 0;
