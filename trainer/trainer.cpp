@@ -177,7 +177,7 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   log.out() << "tetra-train: " << options.config_origin << " -> " << summary.run_dir << " | model "
             << config.model.preset << " " << model::count_parameters(*state.model) << " parameters | "
             << torch::get_num_threads() << " threads";
-  if (dp.size() > 1)
+  if ((*world)->launcher() != "none")
     log.out() << " | " << dp.size() << " data-parallel ranks (" << (*world)->launcher() << ", " << dp.device->backend()
               << ")" << (config.parallel.zero1 ? ", ZeRO-1" : "");
   if (plan->micro_steps > 1) log.out() << " | " << plan->micro_steps << " micro-batches of " << plan->micro_batch;
