@@ -419,17 +419,25 @@ absl::StatusOr<std::vector<std::string>> ShardFileReader::Strings(const std::str
   return values;
 }
 
-absl::StatusOr<int64_t> ShardFileReader::IntAttribute(const std::string& object,
+absl::StatusOr<H5Attribute> ShardFileReader::Attribute(const std::string& object,
                                                       const char* name) const {
-  auto lock = LockHdf5();
   const char* where = object.empty() ? "/" : object.c_str();
   if (H5Aexists_by_name(file_.get(), where, name, H5P_DEFAULT) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return Corrupt(absl::StrCat("attribute ", object, "@", name, " is missing"));
   }
   H5Attribute attr(H5Aopen_by_name(file_.get(), where, name, H5P_DEFAULT, H5P_DEFAULT));
+  if (!attr.valid()) return Corrupt(absl::StrCat("attribute ", object, "@", name, " is unreadable"));
+  return attr;
+}
+
+absl::StatusOr<int64_t> ShardFileReader::IntAttribute(const std::string& object,
+                                                      const char* name) const {
+  auto lock = LockHdf5();
+  absl::StatusOr<H5Attribute> attr = Attribute(object, name);
+  if (!attr.ok()) return attr.status();
   int64_t value = 0;
-  if (!attr.valid() || H5Aread(attr.get(), H5T_NATIVE_INT64, &value) < 0) {
+  if (H5Aread(attr->get(), H5T_NATIVE_INT64, &value) < 0) {
     return Hdf5Error(absl::StatusCode::kDataLoss, context_,
                      absl::StrCat("attribute ", object, "@", name, " is not an integer"));
   }
@@ -439,34 +447,12 @@ absl::StatusOr<int64_t> ShardFileReader::IntAttribute(const std::string& object,
 absl::StatusOr<std::string> ShardFileReader::StringAttribute(const std::string& object,
                                                              const char* name) const {
   auto lock = LockHdf5();
-  const char* where = object.empty() ? "/" : object.c_str();
-  if (H5Aexists_by_name(file_.get(), where, name, H5P_DEFAULT) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return Corrupt(absl::StrCat("attribute ", object, "@", name, " is missing"));
+  absl::StatusOr<H5Attribute> attr = Attribute(object, name);
+  if (!attr.ok()) return attr.status();
+  absl::StatusOr<std::string> value = ReadStringAttributeValue(attr->get());
+  if (!value.ok()) {
+    return Corrupt(absl::StrCat("attribute ", object, "@", name, " ", value.status().message()));
   }
-  H5Attribute attr(H5Aopen_by_name(file_.get(), where, name, H5P_DEFAULT, H5P_DEFAULT));
-  H5Type file_type(H5Aget_type(attr.get()));
-  if (!file_type.valid() || H5Tget_class(file_type.get()) != H5T_STRING) {
-    return Corrupt(absl::StrCat("attribute ", object, "@", name, " is not a string"));
-  }
-  if (H5Tis_variable_str(file_type.get()) > 0) {
-    H5Type mem_type = MakeUtf8StringType();
-    char* text = nullptr;
-    if (H5Aread(attr.get(), mem_type.get(), &text) < 0 || text == nullptr) {
-      return Corrupt(absl::StrCat("attribute ", object, "@", name, " is unreadable"));
-    }
-    std::string value(text);
-    H5free_memory(text);
-    return value;
-  }
-  const size_t size = H5Tget_size(file_type.get());
-  H5Type mem_type(H5Tcopy(H5T_C_S1));
-  H5Tset_size(mem_type.get(), size);
-  std::string value(size, '\0');
-  if (H5Aread(attr.get(), mem_type.get(), value.data()) < 0) {
-    return Corrupt(absl::StrCat("attribute ", object, "@", name, " is unreadable"));
-  }
-  value.erase(value.find('\0') == std::string::npos ? value.size() : value.find('\0'));
   return value;
 }
 

@@ -103,6 +103,7 @@ class ShardFileReader {
  private:
   ShardFileReader() = default;
   absl::StatusOr<hid_t> Dataset(const std::string& name) const;
+  absl::StatusOr<H5Attribute> Attribute(const std::string& object, const char* name) const;
   absl::Status ReadColumnInto(const std::string& name, hid_t mem_type, hsize_t count,
                               void* out) const;
 

@@ -1,5 +1,7 @@
 #include "data/h5_util.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 
 namespace tetra::data {
@@ -33,6 +35,30 @@ std::string TakeHdf5Error() {
 
 absl::Status Hdf5Error(absl::StatusCode code, absl::string_view context, absl::string_view what) {
   return absl::Status(code, absl::StrCat(context, ": ", what, " (HDF5: ", TakeHdf5Error(), ")"));
+}
+
+absl::StatusOr<std::string> ReadStringAttributeValue(hid_t attribute) {
+  H5Type file_type(H5Aget_type(attribute));
+  if (!file_type.valid() || H5Tget_class(file_type.get()) != H5T_STRING) {
+    return absl::InvalidArgumentError("is not a string");
+  }
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    H5Type mem_type = MakeUtf8StringType();
+    char* text = nullptr;
+    if (H5Aread(attribute, mem_type.get(), &text) < 0 || text == nullptr) {
+      return absl::DataLossError("is unreadable");
+    }
+    std::string value(text);
+    H5free_memory(text);
+    return value;
+  }
+  const size_t size = H5Tget_size(file_type.get());
+  H5Type mem_type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(mem_type.get(), size);
+  std::string value(size, '\0');
+  if (H5Aread(attribute, mem_type.get(), value.data()) < 0) return absl::DataLossError("is unreadable");
+  value.erase(std::min(value.find('\0'), value.size()));
+  return value;
 }
 
 H5Type MakeUtf8StringType() {

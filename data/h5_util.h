@@ -6,6 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace tetra::data {
@@ -66,5 +67,10 @@ absl::Status Hdf5Error(absl::StatusCode code, absl::string_view context, absl::s
 
 // A variable-length UTF-8 string type (what h5py reads back as str).
 H5Type MakeUtf8StringType();
+
+// The value of an open string attribute, variable-length (what h5py writes for str) or fixed-length
+// (numpy bytes). Fails with InvalidArgument when it is not a string, DataLoss when unreadable; the
+// caller adds the context.
+absl::StatusOr<std::string> ReadStringAttributeValue(hid_t attribute);
 
 }  // namespace tetra::data

@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "data/image.h"
+#include "data/image_encode.h"
 #include "data/io_util.h"
 
 namespace tetra::data {
@@ -166,37 +167,6 @@ absl::StatusOr<Image> DecodeJpeg(const uint8_t* bytes, size_t size, absl::string
   return std::move(job->image);
 }
 
-// ---------------------------------------------------------------------------------- PNG write ---
-
-struct PngWriteJob {
-  std::FILE* file = nullptr;
-  char message[256] = "unknown libpng error";
-  png_structp png = nullptr;
-  png_infop info = nullptr;
-  std::vector<png_bytep> rows;
-  ~PngWriteJob() {
-    png_destroy_write_struct(&png, &info);
-    if (file != nullptr) std::fclose(file);
-  }
-};
-
-void PngWriteError(png_structp png, png_const_charp message) {
-  auto* job = static_cast<PngWriteJob*>(png_get_error_ptr(png));
-  std::snprintf(job->message, sizeof(job->message), "%s", message);
-  png_longjmp(png, 1);
-}
-
-// Runs under the setjmp of WritePng; only trivially destructible locals here.
-void WritePngRows(PngWriteJob* job, const Image& image) {
-  png_init_io(job->png, job->file);
-  png_set_IHDR(job->png, job->info, static_cast<png_uint_32>(image.width),
-               static_cast<png_uint_32>(image.height), 8, PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
-               PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
-  png_write_info(job->png, job->info);
-  png_write_image(job->png, job->rows.data());
-  png_write_end(job->png, nullptr);
-}
-
 }  // namespace
 
 ImageFileFormat SniffImageFormat(const uint8_t* bytes, size_t size) {
@@ -231,38 +201,13 @@ absl::StatusOr<Image> ReadImageFile(const std::string& path) {
 }
 
 absl::Status WritePng(const Image& image, const std::string& path) {
-  if (image.height <= 0 || image.width <= 0 ||
-      image.rgb.size() != static_cast<size_t>(image.height * image.width * 3)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot write PNG '", path, "': image is ", image.height, "x", image.width,
-                     " with ", image.rgb.size(), " bytes, expected height*width*3"));
+  absl::StatusOr<std::vector<uint8_t>> png = EncodePngBytes(image);
+  if (!png.ok()) {
+    return absl::Status(png.status().code(),
+                        absl::StrCat("cannot write PNG '", path, "': ", png.status().message()));
   }
-  auto job = std::make_unique<PngWriteJob>();
-  job->file = std::fopen(path.c_str(), "wb");
-  if (job->file == nullptr) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot create PNG '", path, "': ",
-                                                   std::strerror(errno)));
-  }
-  job->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, job.get(), PngWriteError, PngWarning);
-  if (job->png != nullptr) job->info = png_create_info_struct(job->png);
-  if (job->png == nullptr || job->info == nullptr) {
-    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate a PNG encoder for ", path));
-  }
-  job->rows.resize(image.height);
-  for (int64_t y = 0; y < image.height; ++y) {
-    job->rows[y] = const_cast<png_bytep>(&image.rgb[y * image.width * 3]);
-  }
-  if (setjmp(png_jmpbuf(job->png))) {
-    return absl::InternalError(absl::StrCat("cannot write PNG '", path, "': ", job->message));
-  }
-  WritePngRows(job.get(), image);
-  const int close_result = std::fclose(job->file);
-  job->file = nullptr;
-  if (close_result != 0) {
-    return absl::ErrnoToStatus(errno, absl::StrCat("cannot finish PNG '", path, "': ",
-                                                   std::strerror(errno)));
-  }
-  return absl::OkStatus();
+  return WriteFileAtomically(path, std::string_view(reinterpret_cast<const char*>(png->data()),
+                                                     png->size()));
 }
 
 }  // namespace tetra::data

@@ -53,30 +53,12 @@ class ShardFileReader {
   absl::StatusOr<std::string> StringAttribute(hid_t object, const char* name) const {
     if (H5Aexists(object, name) <= 0) return Missing(context_, absl::StrCat("attribute ", name));
     H5Attribute attr(H5Aopen(object, name, H5P_DEFAULT));
-    H5Type file_type(H5Aget_type(attr.get()));
-    if (!file_type.valid() || H5Tget_class(file_type.get()) != H5T_STRING) {
+    absl::StatusOr<std::string> value = ReadStringAttributeValue(attr.get());
+    if (value.ok()) return value;
+    if (absl::IsInvalidArgument(value.status())) {
       return Corrupt(context_, absl::StrCat("attribute ", name, " is not a string"));
     }
-    // h5py writes str attributes as variable-length strings; numpy bytes give fixed-length ones.
-    if (H5Tis_variable_str(file_type.get()) > 0) {
-      H5Type mem_type = MakeUtf8StringType();
-      char* text = nullptr;
-      if (H5Aread(attr.get(), mem_type.get(), &text) < 0 || text == nullptr) {
-        return Missing(context_, absl::StrCat("attribute ", name));
-      }
-      std::string value(text);
-      H5free_memory(text);
-      return value;
-    }
-    const size_t size = H5Tget_size(file_type.get());
-    H5Type mem_type(H5Tcopy(H5T_C_S1));
-    H5Tset_size(mem_type.get(), size);
-    std::string value(size, '\0');
-    if (H5Aread(attr.get(), mem_type.get(), value.data()) < 0) {
-      return Missing(context_, absl::StrCat("attribute ", name));
-    }
-    value.erase(std::find(value.begin(), value.end(), '\0'), value.end());
-    return value;
+    return Missing(context_, absl::StrCat("attribute ", name));
   }
 
   absl::StatusOr<int64_t> IntAttribute(hid_t object, const char* name) const {
