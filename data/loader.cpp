@@ -290,7 +290,8 @@ absl::StatusOr<Batch> Loader::Next() {
   batch.modality = s.options.modality;
   std::unique_lock<std::mutex> lock(s.mu);
   while (true) {
-    s.changed.wait(lock, [&] { return s.results.count(s.consumed_seq) > 0; });
+    s.changed.wait(lock, [&] { return s.stopping || s.results.count(s.consumed_seq) > 0; });
+    if (s.stopping) return absl::CancelledError("loader is shutting down");
     Result& head = s.results.at(s.consumed_seq);
     if (!head.sample.ok()) {
       ++s.stats.skipped_corrupt;

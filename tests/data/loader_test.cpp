@@ -267,6 +267,42 @@ TEST(Loader, StartUpErrorsAreClear) {
   EXPECT_FALSE(Loader::Create(o).ok()) << "23 samples cannot feed 40 ranks";
 }
 
+TEST(Loader, StageResolutionFollowsSpecSectionFour) {
+  EXPECT_EQ(StageResolution(1, Modality::kImage)->max_side, 512);
+  EXPECT_EQ(StageResolution(2, Modality::kImage)->max_side, 1024);
+  EXPECT_EQ(StageResolution(3, Modality::kImage)->max_side, 2048);
+  EXPECT_EQ(StageResolution(2, Modality::kVideo)->max_side, 512);
+  EXPECT_EQ(StageResolution(4, Modality::kVideo)->max_side, 1024);
+  EXPECT_EQ(StageResolution(3, Modality::kVideo)->min_side, 64);
+  EXPECT_FALSE(StageResolution(1, Modality::kVideo).ok()) << "stage 1 has no videos";
+  EXPECT_FALSE(StageResolution(3, Modality::kMesh).ok());
+  EXPECT_FALSE(StageResolution(5, Modality::kImage).ok());
+}
+
+TEST(Loader, RandomDownscalingShrinksSomeSamplesWithinTheRule) {
+  TempDir dir;
+  LoaderOptions o = ImageOptions(WriteImages(dir));
+  o.shuffle = false;
+  o.max_samples = 1;
+  o.max_tokens = 1000;
+  auto plain = Make(o);
+  o.downscale_probability = 1.0;
+  auto scaled = Make(o);
+  ASSERT_NE(plain, nullptr);
+  ASSERT_NE(scaled, nullptr);
+  int smaller = 0;
+  for (int i = 0; i < 23; ++i) {
+    const Sample p = Take(*plain, 1)[0].samples[0];
+    const Sample s = Take(*scaled, 1)[0].samples[0];
+    ASSERT_EQ(p.source_id, s.source_id);
+    EXPECT_LE(s.height * s.width, p.height * p.width);
+    EXPECT_GE(std::min(s.height, s.width), 16) << "never below one patch";
+    EXPECT_EQ(s.height % 16, 0);
+    smaller += s.height * s.width < p.height * p.width ? 1 : 0;
+  }
+  EXPECT_GT(smaller, 5) << "a factor uniform in [min/side, 1] shrinks most samples";
+}
+
 TEST(Loader, CursorTextRoundTrips) {
   LoaderCursor c{3, 7, 8, 2, 100, 1124, "shard-00003.h5", 17};
   absl::StatusOr<LoaderCursor> back = ParseCursor(FormatCursor(c));
