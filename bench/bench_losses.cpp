@@ -3,8 +3,9 @@
 // measured term switched on. bench/losses_torch.py is the same computation in PyTorch Python;
 // bench/run_losses.sh runs both and prints the table of docs/benchmarks.md ("Losses").
 //
-// Each Google Benchmark repetition is one step (Iterations(1)); the reported statistic is the median
-// over --steps steps after --warmup untimed ones, as in the Python script.
+// The statistic is the median wall and process-CPU time over --steps steps after --warmup untimed
+// ones, measured exactly as the Python script measures it (so this program times its own loop and
+// prints one JSON line rather than going through Google Benchmark's runner).
 //
 //   build/bench/bench_losses --loss lpips --batch 8 [--side 224 --resolution 224 --width-divisor 1
 //       --threads 2 --warmup 1 --steps 5 --clip-encoder FILE.pt]
@@ -12,17 +13,19 @@
 //   reconstruction: l1 + 10 lpips + 1000 gram + clip) distill siglip
 // Frozen networks are random (same cost as trained ones); clip uses the random conv encoder unless
 // --clip-encoder names a TorchScript file (scripts/export_image_encoder.py).
-#include <benchmark/benchmark.h>
 #include <torch/torch.h>
-#include <unistd.h>
+#include <time.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "losses/composer.h"
 #include "model/heads.h"
@@ -140,48 +143,34 @@ class LossStep {
   torch::Tensor recon_, mean_, logvar_, pooled_, text_, teacher_;
 };
 
-std::unique_ptr<LossStep> g_step;
-
-void BM_Loss(benchmark::State& state) {
-  for (auto _ : state) (*g_step)();
+double process_cpu_ms() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);  // every thread of the process, as Python's process_time()
+  return t.tv_sec * 1e3 + t.tv_nsec * 1e-6;
 }
 
-// The console table plus the aggregates, kept for the JSON line (colour off unless a terminal, so
-// run_losses.sh can grep the line).
-class JsonLineReporter : public benchmark::ConsoleReporter {
- public:
-  JsonLineReporter() : ConsoleReporter(isatty(fileno(stdout)) ? OO_Defaults : OO_Tabular) {}
-  void ReportRuns(const std::vector<Run>& runs) override {
-    ConsoleReporter::ReportRuns(runs);
-    for (const Run& run : runs) {
-      if (run.run_type != Run::RT_Aggregate) continue;
-      real_ms[run.aggregate_name] = run.GetAdjustedRealTime();
-      cpu_ms[run.aggregate_name] = run.GetAdjustedCPUTime();
-    }
-  }
-  std::map<std::string, double> real_ms, cpu_ms;
-};
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  const size_t n = v.size();
+  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
   const Settings s = parse_settings(argc, argv);
   torch::set_num_threads(s.threads);
   torch::manual_seed(0);
-  g_step = std::make_unique<LossStep>(s);
-  for (int i = 0; i < s.warmup; ++i) (*g_step)();
-  const std::string name = "loss/" + s.loss + "/batch:" + std::to_string(s.batch) + "/side:" + std::to_string(s.side);
-  benchmark::RegisterBenchmark(name.c_str(), BM_Loss)
-      ->Iterations(1)
-      ->Repetitions(s.steps)
-      ->ReportAggregatesOnly(true)
-      ->UseRealTime()
-      ->MeasureProcessCPUTime()
-      ->Unit(benchmark::kMillisecond);
-  JsonLineReporter reporter;
-  benchmark::RunSpecifiedBenchmarks(&reporter);
-  benchmark::Shutdown();
+  LossStep step(s);
+  for (int i = 0; i < s.warmup; ++i) step();
+  std::vector<double> wall, cpu;
+  for (int i = 0; i < s.steps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = process_cpu_ms();
+    step();
+    wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    cpu.push_back(process_cpu_ms() - c0);
+  }
   std::printf(
       "{\"impl\": \"cpp\", \"loss\": \"%s\", \"batch\": %lld, \"side\": %lld, \"resolution\": %lld, "
       "\"width_divisor\": %lld, \"encoder\": \"%s\", \"threads\": %d, \"steps\": %d, \"median_ms\": %.3f, "
@@ -189,7 +178,6 @@ int main(int argc, char** argv) {
       s.loss.c_str(), static_cast<long long>(s.batch), static_cast<long long>(s.side),
       static_cast<long long>(s.resolution), static_cast<long long>(s.width_divisor),
       s.clip_encoder.empty() ? "random" : std::filesystem::path(s.clip_encoder).filename().c_str(), s.threads, s.steps,
-      reporter.real_ms["median"], reporter.cpu_ms["median"]);
-  g_step.reset();
+      median(wall), median(cpu));
   return 0;
 }

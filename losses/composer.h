@@ -59,7 +59,6 @@ class LossComposer {
     std::shared_ptr<Term> term;
   };
   LossComposer() = default;
-  absl::Status load_networks(const LossOptions& options, const torch::Device& device);
   void add_terms(Modality modality, const TermWeights& weights, const LossOptions& options);
   static bool group_has_inputs(Group group, const LossInputs& inputs);
 

@@ -5,6 +5,7 @@
 #pragma once
 #include <cmath>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "losses/config_fields.h"
@@ -113,5 +114,10 @@ struct LossOptions {
 // Checks what the visitors cannot: the syntax of every weight and schedule. Errors name the key
 // ("loss.image.lpips"). Missing network files are reported by LossComposer::create, which reads them.
 absl::Status validate(const LossOptions& options);
+
+const TermWeights& weights_of(const LossOptions& options, Modality modality);
+// Keys ("loss.image.lpips") of one term's weights that are not zero at every step, across the
+// modalities: the terms that will run and need their networks. Call on validated options.
+std::vector<std::string> term_keys_in_use(const LossOptions& options, std::string TermWeights::*term, const char* name);
 
 }  // namespace tetra::losses

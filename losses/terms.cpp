@@ -38,22 +38,22 @@ const std::vector<torch::Tensor>& TermContext::vgg_features(bool reconstruction)
   return vgg_.emplace(reconstruction, std::move(features)).first->second;
 }
 
-torch::Tensor L1Term::compute(TermContext& c) {
+torch::Tensor l1_term(TermContext& c) {
   TORCH_CHECK(c.inputs.targets != nullptr, "loss inputs: L1 needs `targets`");
   return l1_reconstruction(c.inputs.reconstruction, c.inputs.targets->features, *c.inputs.targets, c.inputs.patch);
 }
 
-torch::Tensor KlTerm::compute(TermContext& c) { return kl_mean(c.inputs.kl_per_token); }
+torch::Tensor kl_term(TermContext& c) { return kl_mean(c.inputs.kl_per_token); }
 
-torch::Tensor LpipsTerm::compute(TermContext& c) {
+torch::Tensor lpips_term(TermContext& c) {
   return lpips_distance(c.vgg_features(true), c.vgg_features(false), c.networks.lpips_heads).mean();
 }
 
-torch::Tensor GramTerm::compute(TermContext& c) {
+torch::Tensor gram_term(TermContext& c) {
   return gram_distance(c.vgg_features(true), c.vgg_features(false)).mean();
 }
 
-torch::Tensor ClipTerm::compute(TermContext& c) {
+torch::Tensor clip_term(TermContext& c) {
   const auto& encoder = *c.networks.clip;
   auto reconstructed = encoder.embed(c.images(true, encoder.resolution()));
   torch::Tensor target;

@@ -6,13 +6,10 @@
 
 #include <map>
 #include <memory>
-#include <optional>
 #include <vector>
 
-#include "losses/image_encoder.h"
-#include "losses/perceptual.h"
+#include "losses/frozen_networks.h"
 #include "losses/semantic.h"
-#include "losses/vgg.h"
 #include "model/tokens.h"
 
 namespace tetra::losses {
@@ -28,15 +25,6 @@ struct LossInputs {
   torch::Tensor pooled;              // [B, D] student embeddings (the attention-pooling head)
   torch::Tensor text_embeddings;     // [B, D] from the frozen text encoder, precomputed
   torch::Tensor teacher_embeddings;  // [B, D] when loss.teacher.source is "batch"
-};
-
-// The frozen networks; a member is empty when no term with a non-zero weight needs it.
-struct FrozenNetworks {
-  Vgg16Features vgg{nullptr};
-  LpipsHeads lpips_heads{nullptr};
-  int64_t vgg_resolution = 224;
-  std::optional<FrozenImageEncoder> clip;
-  std::optional<FrozenImageEncoder> teacher;
 };
 
 class TermContext {
@@ -61,30 +49,20 @@ class Term {
   virtual torch::Tensor compute(TermContext& context) = 0;  // scalar, unweighted
 };
 
-class L1Term : public Term {
+// A term that is a function of the context alone (no settings, no state of its own).
+class FunctionTerm : public Term {
  public:
-  torch::Tensor compute(TermContext& context) override;
+  explicit FunctionTerm(torch::Tensor (*fn)(TermContext&)) : fn_(fn) {}
+  torch::Tensor compute(TermContext& context) override { return fn_(context); }
+ private:
+  torch::Tensor (*fn_)(TermContext&);
 };
 
-class KlTerm : public Term {
- public:
-  torch::Tensor compute(TermContext& context) override;
-};
-
-class LpipsTerm : public Term {
- public:
-  torch::Tensor compute(TermContext& context) override;
-};
-
-class GramTerm : public Term {
- public:
-  torch::Tensor compute(TermContext& context) override;
-};
-
-class ClipTerm : public Term {
- public:
-  torch::Tensor compute(TermContext& context) override;
-};
+torch::Tensor l1_term(TermContext& context);     // L1 of the reconstruction at native resolution
+torch::Tensor kl_term(TermContext& context);     // mean KL per token
+torch::Tensor lpips_term(TermContext& context);  // LPIPS over every real frame
+torch::Tensor gram_term(TermContext& context);   // Gram loss over every real frame
+torch::Tensor clip_term(TermContext& context);   // CLIP-perceptual cosine distance
 
 class DistillTerm : public Term {
  public:

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -86,6 +88,17 @@ TEST(LossOptions, EveryKeyOnceWithDefaultsInBounds) {
   EXPECT_EQ(keys.choices["loss.teacher.source"], (std::vector<std::string>{"file", "random", "batch"}));
   EXPECT_EQ(keys.choices["loss.clip.source"], (std::vector<std::string>{"file", "random"}));
   EXPECT_TRUE(validate(options).ok());
+}
+
+TEST(LossOptions, EveryKeyIsDocumented) {
+  std::ifstream in(std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "losses.md");
+  std::stringstream docs;
+  docs << in.rdbuf();
+  ASSERT_FALSE(docs.str().empty()) << "docs/losses.md not found";
+  LossOptions options;
+  KeyCollector keys;
+  options.visit(keys);
+  for (const auto& key : keys.keys) EXPECT_NE(docs.str().find("`" + key + "`"), std::string::npos) << key << " is not in docs/losses.md";
 }
 
 TEST(LossOptions, ValidateNamesTheKeyOfABadWeight) {

@@ -60,8 +60,12 @@ def gram_per_image_stable(trunk, x, y):
     """The same loss with G(x) - G(y) written as (D Fx^T + Fy D^T) / (C H W), D = Fx - Fy, which is
     how Tetra computes it. Equal to gram_per_image (make_golden.py checks it in float64)."""
     scale = lambda t: (t - LPIPS_SHIFT.to(t)) / LPIPS_SCALE.to(t)
+    return gram_stable_from_features(vgg_features(trunk, scale(x)), vgg_features(trunk, scale(y)))
+
+
+def gram_stable_from_features(x_features, y_features):
     total = 0
-    for a, b in zip(vgg_features(trunk, scale(x)), vgg_features(trunk, scale(y))):
+    for a, b in zip(x_features, y_features):
         n, c, h, w = a.shape
         fa, fb = a.reshape(n, c, h * w), b.reshape(n, c, h * w)
         d = fa - fb
