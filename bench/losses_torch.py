@@ -15,13 +15,12 @@ import time
 import torch
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "scripts"))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path[:0] = [os.path.join(ROOT, "scripts"), os.path.join(ROOT, "tests", "losses")]
 import export_vgg16  # noqa: E402
+import reference as R  # noqa: E402  (the loss tests' reference formulas)
 
 PT, P = 4, 16  # temporal and spatial patch
-SLICES = [(0, 4), (4, 9), (9, 16), (16, 23), (23, 30)]
-SHIFT = torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1)
-SCALE = torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1)
 
 
 def patchify(image):
@@ -33,43 +32,24 @@ def patchify(image):
 
 
 def frames(features, batch, side):
-    """Frame 0 of every sample as [B, 3, side, side] (losses/frames.cpp)."""
+    """Frame 0 of every sample as [B, 3, side, side]; as losses/frames.cpp, only the leading
+    (real-frame) values of each token are unpacked."""
     g = side // P
     out = []
-    for s, f in enumerate(features.split(g * g)):
-        video = f.reshape(1, g, g, PT, P, P, 3).permute(0, 3, 1, 4, 2, 5, 6).reshape(PT, side, side, 3)
-        out.append(video[:1].permute(0, 3, 1, 2))
+    for f in features.split(g * g):
+        image = f[:, : P * P * 3].reshape(g, g, P, P, 3).permute(0, 2, 1, 3, 4).reshape(side, side, 3)
+        out.append(image.permute(2, 0, 1)[None])
     return torch.cat(out)
 
 
-def resize(images, side):
-    if images.shape[-1] == side and images.shape[-2] == side:
-        return images
-    return F.interpolate(images, size=(side, side), mode="bilinear", align_corners=False, antialias=True)
-
-
 def vgg(trunk, images):
-    out, h = [], (images - SHIFT) / SCALE
-    for begin, end in SLICES:
-        for i in range(begin, end):
-            h = trunk[i](h)
-        out.append(h)
-    return out
+    return R.vgg_features(trunk, (images - R.LPIPS_SHIFT) / R.LPIPS_SCALE)
 
 
 def lpips(fx, fy, heads):
+    """As losses/perceptual.cpp: spatial mean before the 1x1 head (reference.py applies it first)."""
     unit = lambda f: f / (f.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
     return sum((unit(a) - unit(b)).pow(2).mean([2, 3]) @ w.view(-1) for a, b, w in zip(fx, fy, heads))
-
-
-def gram(fx, fy):
-    total = 0
-    for a, b in zip(fx, fy):
-        n, c, h, w = a.shape
-        a, b = a.reshape(n, c, h * w), b.reshape(n, c, h * w)
-        d = a - b
-        total = total + ((d @ a.transpose(1, 2) + b @ d.transpose(1, 2)) / (c * h * w)).pow(2).mean([1, 2])
-    return total
 
 
 class RandomEncoder(torch.nn.Module):
@@ -84,10 +64,6 @@ class RandomEncoder(torch.nn.Module):
 
     def forward(self, x):
         return self.head(self.body(x).mean([2, 3]))
-
-
-def cosine_distance(a, b):
-    return 0.5 * (F.normalize(a, dim=1) - F.normalize(b, dim=1)).pow(2).sum(1)
 
 
 class Step:
@@ -116,9 +92,9 @@ class Step:
         return (per_slot * mask).sum() / mask.sum().clamp_min(1)
 
     def images(self, side):
-        rx = resize(frames(self.recon, self.a.batch, self.a.side), side)
+        rx = R.resize(frames(self.recon, self.a.batch, self.a.side), side)
         with torch.no_grad():
-            tx = resize(frames(self.targets, self.a.batch, self.a.side), side)
+            tx = R.resize(frames(self.targets, self.a.batch, self.a.side), side)
         return rx, tx
 
     def vgg_pair(self):
@@ -140,13 +116,13 @@ class Step:
             if name != "gram":
                 total = total + lpips(fx, fy, self.heads).mean()
             if name != "lpips":
-                total = total + gram(fx, fy).mean()
+                total = total + R.gram_stable_from_features(fx, fy).mean()
             return total
         if name == "clip":
             return self.clip()
         if name == "image_rec":
             fx, fy = self.vgg_pair()
-            return self.l1() + 10 * lpips(fx, fy, self.heads).mean() + 1000 * gram(fx, fy).mean() + self.clip()
+            return self.l1() + 10 * lpips(fx, fy, self.heads).mean() + 1000 * R.gram_stable_from_features(fx, fy).mean() + self.clip()
         t = F.normalize(self.text, dim=1)
         s = F.normalize(self.pooled, dim=1) @ t.T
         if name == "distill":
@@ -163,7 +139,7 @@ class Step:
         rx, tx = self.images(self.a.resolution)
         with torch.no_grad():
             ey = self.encoder(tx)
-        return cosine_distance(self.encoder(rx), ey).mean()
+        return R.cosine_distance(self.encoder(rx), ey).mean()
 
     def __call__(self):
         for t in (self.recon, self.mean, self.logvar, self.pooled, self.logit_scale, self.logit_bias):
