@@ -24,29 +24,40 @@ const char* EncodingName(ImageEncoding encoding) {
   return "unknown";
 }
 
-absl::StatusOr<std::string> DescribeSample(const std::string& path, Modality modality, int64_t i) {
+// One line per sample for the first `count` samples, from the modality's own reader (opened once).
+absl::StatusOr<std::vector<std::string>> DescribeSamples(const std::string& path, Modality modality,
+                                                         int64_t count) {
+  std::vector<std::string> lines;
   if (modality == Modality::kImage) {
     auto reader = ImageShardReader::Open(path);
     if (!reader.ok()) return reader.status();
-    absl::StatusOr<ImageRecord> r = (*reader)->Read(i);
-    if (!r.ok()) return r.status();
-    return absl::StrCat(r->source_id, "  ", r->height, "x", r->width, "  ",
-                        EncodingName(r->encoding), "  ", r->bytes.size(), " bytes");
-  }
-  if (modality == Modality::kVideo) {
+    for (int64_t i = 0; i < count; ++i) {
+      absl::StatusOr<ImageRecord> r = (*reader)->Read(i);
+      if (!r.ok()) return r.status();
+      lines.push_back(absl::StrCat(r->source_id, "  ", r->height, "x", r->width, "  ",
+                                   EncodingName(r->encoding), "  ", r->bytes.size(), " bytes"));
+    }
+  } else if (modality == Modality::kVideo) {
     auto reader = VideoShardReader::Open(path);
     if (!reader.ok()) return reader.status();
-    const VideoInfo& v = (*reader)->info(i);
-    return absl::StrCat(v.source_id, "  ", v.num_frames, " frames ", v.height, "x", v.width, " @ ",
-                        v.fps, " fps (source ", v.source_height, "x", v.source_width, " @ ",
-                        v.source_fps, " fps)  ", EncodingName(v.encoding));
+    for (int64_t i = 0; i < count; ++i) {
+      const VideoInfo& v = (*reader)->info(i);
+      lines.push_back(absl::StrCat(v.source_id, "  ", v.num_frames, " frames ", v.height, "x",
+                                   v.width, " @ ", v.fps, " fps (source ", v.source_height, "x",
+                                   v.source_width, " @ ", v.source_fps, " fps)  ",
+                                   EncodingName(v.encoding)));
+    }
+  } else {
+    auto reader = MeshShardReader::Open(path);
+    if (!reader.ok()) return reader.status();
+    for (int64_t i = 0; i < count; ++i) {
+      const MeshInfo& m = (*reader)->info(i);
+      lines.push_back(absl::StrCat(m.source_id, "  ", m.num_voxels, " voxels  ", m.num_views,
+                                   " views  ", m.num_vertices, " vertices ", m.num_faces,
+                                   " faces  colour: ", MeshColourName(m.colour)));
+    }
   }
-  auto reader = MeshShardReader::Open(path);
-  if (!reader.ok()) return reader.status();
-  const MeshInfo& m = (*reader)->info(i);
-  return absl::StrCat(m.source_id, "  ", m.num_voxels, " voxels  ", m.num_views, " views  ",
-                      m.num_vertices, " vertices ", m.num_faces, " faces  colour: ",
-                      MeshColourName(m.colour));
+  return lines;
 }
 
 }  // namespace
@@ -67,10 +78,11 @@ absl::StatusOr<std::string> DescribeShard(const std::string& path) {
                         : std::string("no"),
                     "\n");
   }
-  for (int64_t i = 0; i < std::min(kShown, f.num_samples()); ++i) {
-    absl::StatusOr<std::string> line = DescribeSample(path, f.modality(), i);
-    if (!line.ok()) return line.status();
-    absl::StrAppend(&out, "  [", i, "] ", *line, "\n");
+  absl::StatusOr<std::vector<std::string>> lines =
+      DescribeSamples(path, f.modality(), std::min(kShown, f.num_samples()));
+  if (!lines.ok()) return lines.status();
+  for (int64_t i = 0; i < static_cast<int64_t>(lines->size()); ++i) {
+    absl::StrAppend(&out, "  [", i, "] ", (*lines)[i], "\n");
     if (!text->captions.empty() && !text->captions[i].empty()) {
       absl::StrAppend(&out, "      caption: ", text->captions[i], "\n");
     }
