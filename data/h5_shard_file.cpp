@@ -279,19 +279,9 @@ absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenAny(
   std::unique_ptr<ShardFileReader> r(new ShardFileReader());
   r->path_ = path;
   r->context_ = absl::StrCat("shard ", path);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return absl::NotFoundError(absl::StrCat(r->context_, ": no such file"));
-  }
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return absl::DataLossError(absl::StrCat(
-        r->context_, ": not an HDF5 file (corrupt, truncated or not a shard); re-pack it"));
-  }
-  r->file_ = H5File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!r->file_.valid()) {
-    return Hdf5Error(absl::StatusCode::kDataLoss, r->context_, "cannot open the HDF5 file; re-pack it");
-  }
+  absl::StatusOr<H5File> file = OpenShardFile(path, r->context_, "re-pack it");
+  if (!file.ok()) return file.status();
+  r->file_ = std::move(*file);
   absl::StatusOr<std::string> format = r->StringAttribute("", schema::kFormatAttr);
   if (!format.ok()) return format.status();
   if (*format != schema::kFormatValue) {

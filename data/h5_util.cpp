@@ -1,6 +1,7 @@
 #include "data/h5_util.h"
 
 #include <algorithm>
+#include <filesystem>
 
 #include "absl/strings/str_cat.h"
 
@@ -35,6 +36,25 @@ std::string TakeHdf5Error() {
 
 absl::Status Hdf5Error(absl::StatusCode code, absl::string_view context, absl::string_view what) {
   return absl::Status(code, absl::StrCat(context, ": ", what, " (HDF5: ", TakeHdf5Error(), ")"));
+}
+
+absl::StatusOr<H5File> OpenShardFile(const std::string& path, absl::string_view context,
+                                     absl::string_view hint) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return absl::NotFoundError(absl::StrCat(context, ": no such file"));
+  }
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return absl::DataLossError(absl::StrCat(
+        context, ": not an HDF5 file (corrupt, truncated or not a shard); ", hint));
+  }
+  H5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) {
+    return Hdf5Error(absl::StatusCode::kDataLoss, context,
+                     absl::StrCat("cannot open the HDF5 file; ", hint));
+  }
+  return file;
 }
 
 absl::StatusOr<std::string> ReadStringAttributeValue(hid_t attribute) {

@@ -65,6 +65,11 @@ std::string TakeHdf5Error();
 // "<context>: <what> (<HDF5 message>)" as an absl::Status with `code`.
 absl::Status Hdf5Error(absl::StatusCode code, absl::string_view context, absl::string_view what);
 
+// Opens an existing shard file read-only; errors say "<context>: ..." and end with `hint` (how to
+// repair it) for files that exist but are not HDF5 or cannot be opened. Call under LockHdf5().
+absl::StatusOr<H5File> OpenShardFile(const std::string& path, absl::string_view context,
+                                     absl::string_view hint);
+
 // A variable-length UTF-8 string type (what h5py reads back as str).
 H5Type MakeUtf8StringType();
 

@@ -230,19 +230,9 @@ absl::StatusOr<std::unique_ptr<ImageShardReader>> ImageShardReader::Open(const s
   auto state = std::make_unique<State>();
   state->path = path;
   state->context = absl::StrCat("shard ", path);
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    return absl::NotFoundError(absl::StrCat(state->context, ": no such file"));
-  }
-  if (H5Fis_hdf5(path.c_str()) <= 0) {
-    H5Eclear2(H5E_DEFAULT);
-    return Corrupt(state->context, "not an HDF5 file (corrupt, truncated or not a shard)");
-  }
-  state->file = H5File(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
-  if (!state->file.valid()) {
-    return Hdf5Error(absl::StatusCode::kDataLoss, state->context,
-                     absl::StrCat("cannot open the HDF5 file; ", kRepackHint));
-  }
+  absl::StatusOr<H5File> opened = OpenShardFile(path, state->context, kRepackHint);
+  if (!opened.ok()) return opened.status();
+  state->file = std::move(*opened);
   const ShardFileReader in(state->context);
   const hid_t file = state->file.get();
   if (absl::Status s = CheckHeader(in, file, state->context, &state->format_version); !s.ok()) {
