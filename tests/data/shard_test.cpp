@@ -172,7 +172,7 @@ TEST(Shard, ListShardsSortsAndExplainsMissingData) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(),
             "data path '" + dir.Sub("nope") +
-                "' does not exist: pack a dataset with `tetra-data pack images --in DIR --out " +
+                "' does not exist: pack a dataset with `tetra-data pack images|videos|meshes --in DIR --out " +
                 dir.Sub("nope") + "`");
   std::filesystem::create_directories(dir.Sub("empty"));
   absl::StatusOr<std::vector<std::string>> empty = ListShards(dir.Sub("empty"));
