@@ -317,7 +317,8 @@ absl::StatusOr<Image> DecodeRecord(const ImageRecord& record, std::string_view l
 
 absl::StatusOr<std::vector<std::string>> ListShards(const std::string& dir) {
   const std::string hint =
-      absl::StrCat("pack a dataset with `tetra-data pack images|videos|meshes --in DIR --out ", dir, "`");
+      absl::StrCat("pack a dataset with `tetra-data pack images|videos|meshes --in DIR --out ",
+                   dir, "`");
   std::error_code ec;
   if (!std::filesystem::exists(dir, ec)) {
     return absl::NotFoundError(absl::StrCat("data path '", dir, "' does not exist: ", hint));
