@@ -60,7 +60,9 @@ struct LoaderOptions {
   int64_t max_tokens = 16384;       // token budget per batch
   int64_t max_samples = 0;          // also stop at this many samples; 0: no limit
   int64_t threads = 2;              // decode threads
-  int64_t prefetch = 32;            // samples decoded ahead of the consumer
+  int64_t prefetch = 32;            // samples decoded ahead of the consumer; memory is about
+                                    // prefetch x one decoded sample (a 16-frame 512x896 window
+                                    // is 22 MB, so lower it for high-resolution video)
   int64_t rank = 0;
   int64_t world = 1;
 };
