@@ -29,6 +29,7 @@
 
 #include "losses/composer.h"
 #include "model/heads.h"
+#include "trainer/process_env.h"
 
 namespace {
 
@@ -158,6 +159,7 @@ double median(std::vector<double> v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  tetra::trainer::ensure_cpu_environment(argc, argv);  // the trainer's OpenMP policy and malloc thresholds
   const Settings s = parse_settings(argc, argv);
   torch::set_num_threads(s.threads);
   torch::manual_seed(0);

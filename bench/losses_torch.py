@@ -16,9 +16,10 @@ import torch
 import torch.nn.functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
-sys.path[:0] = [os.path.join(ROOT, "scripts"), os.path.join(ROOT, "tests", "losses")]
+sys.path[:0] = [os.path.join(ROOT, "scripts"), os.path.join(ROOT, "tests", "losses"), os.path.join(ROOT, "bench")]
 import export_vgg16  # noqa: E402
 import reference as R  # noqa: E402  (the loss tests' reference formulas)
+from train_step_torch import set_malloc_thresholds  # noqa: E402  (trainer/process_env.cpp's mallopt)
 
 PT, P = 4, 16  # temporal and spatial patch
 
@@ -85,10 +86,10 @@ class Step:
         self.logit_bias = torch.tensor([-10.0], requires_grad=True)
 
     def l1(self):
+        """As losses/reconstruction.cpp: images only have a real frame in slot 0 of each token."""
         n = self.targets.shape[0]
-        mask = torch.zeros(n, PT)
-        mask[:, 0] = 1  # images: only frame 0 is real (losses/reconstruction.cpp)
-        per_slot = (self.recon - self.targets).abs().view(n, PT, -1).mean(-1)
+        mask = torch.ones(n, 1)
+        per_slot = (self.recon.view(n, PT, -1)[:, :1] - self.targets.view(n, PT, -1)[:, :1]).abs().mean(-1)
         return (per_slot * mask).sum() / mask.sum().clamp_min(1)
 
     def images(self, side):
@@ -160,6 +161,7 @@ def main():
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--steps", type=int, default=5)
     a = p.parse_args()
+    set_malloc_thresholds(256 << 20)  # as every Tetra binary, bench_losses included, does
     torch.set_num_threads(a.threads)
     step = Step(a)
     for _ in range(a.warmup):

@@ -6,7 +6,8 @@
 #   bench/run_losses.sh [BUILD_DIR]            (default build; build the bench_losses target first)
 #   env: REPS (processes per configuration and side, default 1), THREADS (2),
 #        PYTHON (default /opt/tetra/venv/bin/python), CLIP_ENCODER (a TorchScript image encoder,
-#        scripts/export_image_encoder.py, timed as an extra "clip" row), ONLY (a loss name)
+#        scripts/export_image_encoder.py, timed as an extra "clip" row), ONLY (comma-separated loss
+#        names: run only those rows)
 #
 # C++ and Python runs alternate, so neighbouring runs saw about the same load of a shared machine.
 # CPU time (all threads of the process) hardly changes when neighbours preempt us, so its ratio is
@@ -45,7 +46,7 @@ run_pair() {  # loss batch side resolution divisor warmup steps [extra args]
 for ((rep = 1; rep <= reps; rep++)); do
   for config in "${configs[@]}"; do
     read -r loss batch side resolution divisor warmup steps <<<"$config"
-    [[ -z "${ONLY:-}" || "$ONLY" == "$loss" ]] || continue
+    [[ -z "${ONLY:-}" || ",$ONLY," == *",$loss,"* ]] || continue
     run_pair "$loss" "$batch" "$side" "$resolution" "$divisor" "$warmup" "$steps"
   done
   if [[ -n "${CLIP_ENCODER:-}" ]]; then

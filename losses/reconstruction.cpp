@@ -3,6 +3,18 @@
 #include <torch/torch.h>
 
 namespace tetra::losses {
+namespace {
+
+// Frame slots [0, k) of a token can hold a real frame; later ones are padding in every token. An
+// image-only batch has k = 1 of patch.t, so L1 reads a quarter of the values. (A sample's real
+// frames are its leading ones, and only images have fewer than patch.t.)
+int64_t leading_real_slots(const model::PackedTokens& tokens, const model::PatchSize& patch) {
+  int64_t k = 1;
+  for (const auto& g : tokens.grids) k = std::max(k, g.frames > 0 ? std::min(g.frames, patch.t) : patch.t);
+  return k;
+}
+
+}  // namespace
 
 torch::Tensor real_frame_mask(const model::PackedTokens& tokens, const model::PatchSize& patch) {
   std::vector<int64_t> frames;
@@ -21,9 +33,10 @@ torch::Tensor l1_reconstruction(const torch::Tensor& reconstruction, const torch
   const int64_t n = target.size(0);
   // At least float32 (bf16 activations), double stays double (gradient checks).
   const auto dtype = reconstruction.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
-  auto mask = real_frame_mask(tokens, patch).to(dtype);  // [N, t]
-  auto diff = (reconstruction.to(dtype) - target.to(dtype)).abs().view({n, patch.t, -1});
-  auto per_slot = diff.mean(-1);  // every slot holds h*w*c values
+  const int64_t slots = leading_real_slots(tokens, patch);
+  auto mask = real_frame_mask(tokens, patch).narrow(1, 0, slots).to(dtype);  // [N, slots]
+  auto leading = [&](const torch::Tensor& x) { return x.to(dtype).reshape({n, patch.t, -1}).narrow(1, 0, slots); };
+  auto per_slot = (leading(reconstruction) - leading(target)).abs().mean(-1);  // every slot holds h*w*c values
   return (per_slot * mask).sum() / mask.sum().clamp_min(1.0);
 }
 
