@@ -161,8 +161,10 @@ class FlatWriter {
   explicit FlatWriter(Style style) : style_(style) {}
   template <class T>
   void section(const char* name, T& s) {
-    prefix_ = std::string(name) + ".";
+    const std::string saved = prefix_;
+    prefix_ += std::string(name) + ".";
     s.visit(*this);
+    prefix_ = saved;
   }
   template <class T, class Bound>
   void field(const char* key, T& value, Bound bound, const char* help) { line(key, value, describe(bound), help); }
@@ -211,6 +213,7 @@ absl::Status apply_override(YAML::Node& root, const std::string& assignment, std
 
 std::vector<std::string> cross_field_errors(const Config& c) {
   std::vector<std::string> errors;
+  if (auto loss = losses::validate(c.loss); !loss.ok()) errors.push_back(std::string(loss.message()));
   model::TokenizerOptions m;
   model::apply_preset(c.model.preset, &m);
   const int64_t width = c.model.width ? c.model.width : m.width;

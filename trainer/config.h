@@ -9,13 +9,16 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "losses/config_fields.h"
+#include "losses/loss_options.h"
 
 namespace tetra::trainer {
 
-// Bounds and choices that visit() attaches to a field.
-struct IntRange { int64_t lo, hi; };
-struct RealRange { double lo, hi; };
-struct Choices { std::vector<std::string> values; };
+// Bounds and choices that visit() attaches to a field (defined below the trainer, in losses/, so
+// that the loss options can describe their own keys).
+using losses::Choices;
+using losses::IntRange;
+using losses::RealRange;
 
 struct RunConfig {
   std::string name = "run";
@@ -133,17 +136,8 @@ struct OptimConfig {
   }
 };
 
-struct LossConfig {
-  double rec_weight = 0.2;
-  double kl_weight = 1e-8;
-  double l1_weight = 1.0;
-
-  template <class V> void visit(V& v) {
-    v.field("rec_weight", rec_weight, RealRange{0.0, 1e6}, "weight of the reconstruction loss");
-    v.field("kl_weight", kl_weight, RealRange{0.0, 1e6}, "weight of the KL term");
-    v.field("l1_weight", l1_weight, RealRange{0.0, 1e6}, "weight of L1 inside the reconstruction loss");
-  }
-};
+// The `loss:` section: every term of SPEC section 3, per modality (losses/loss_options.h).
+using LossConfig = losses::LossOptions;
 
 // Data parallelism (docs/distributed.md). The world size comes from the launcher, not from here.
 struct ParallelConfig {

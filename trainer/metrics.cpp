@@ -43,8 +43,10 @@ std::string format_step_line(const StepReport& r) {
   const double tps = r.tokens_per_s;
   std::string rate = tps >= 1e6 ? absl::StrFormat("%.2fM", tps / 1e6)
                                 : tps >= 1e3 ? absl::StrFormat("%.1fk", tps / 1e3) : absl::StrFormat("%.0f", tps);
-  return absl::StrFormat("step %d/%d | loss %.5f | l1 %.4f kl %.4g | lr %.2e | gnorm %.3f | %s tok/s | eta %s",
-                         r.step, r.total, r.loss, r.l1, r.kl, r.lr, r.grad_norm, rate, format_duration(r.eta_s));
+  std::string terms;
+  for (const auto& [name, value] : r.terms) absl::StrAppend(&terms, terms.empty() ? "" : " ", name, " ", absl::StrFormat("%.4g", value));
+  return absl::StrFormat("step %d/%d | loss %.5f | %s | lr %.2e | gnorm %.3f | %s tok/s | eta %s", r.step, r.total,
+                         r.loss, terms, r.lr, r.grad_norm, rate, format_duration(r.eta_s));
 }
 
 }  // namespace tetra::trainer

@@ -4,6 +4,8 @@
 
 #include <fstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -23,12 +25,13 @@ class MetricsLog {
 struct StepReport {
   int64_t step = 0;       // steps completed
   int64_t total = 0;
-  double loss = 0, l1 = 0, kl = 0, lr = 0, grad_norm = 0;
+  double loss = 0, lr = 0, grad_norm = 0;
+  std::vector<std::pair<std::string, double>> terms;  // unweighted, e.g. {"image/l1", 0.41}
   double tokens_per_s = 0;
   double eta_s = 0;
 };
 
-// "step 120/1000 | loss 0.0812 | l1 0.4061 kl 95.2 | lr 3.00e-04 | gnorm 0.513 | 41.2k tok/s | eta 1m23s"
+// "step 120/1000 | loss 0.0812 | image/l1 0.4061 image/kl 95.2 | lr 3.00e-04 | gnorm 0.513 | 41.2k tok/s | eta 1m23s"
 std::string format_step_line(const StepReport& r);
 std::string format_duration(double seconds);
 

@@ -7,13 +7,14 @@
 
 namespace tetra::trainer {
 
-LossTerms compute_loss(const LossConfig& weights, const model::TokenizerOutput& out,
-                       const model::PackedTokens& tokens, const model::PatchSize& patch) {
-  LossTerms t;
-  t.l1 = losses::l1_reconstruction(out.reconstruction, tokens.features, tokens, patch);
-  t.kl = losses::kl_mean(out.kl_per_token);
-  t.total = weights.rec_weight * weights.l1_weight * t.l1 + weights.kl_weight * t.kl;
-  return t;
+losses::LossResult compute_loss(losses::LossComposer& composer, const model::TokenizerOutput& out,
+                                const model::PackedTokens& tokens, const model::PatchSize& patch, int64_t step) {
+  losses::LossInputs inputs;
+  inputs.targets = &tokens;
+  inputs.patch = patch;
+  inputs.reconstruction = out.reconstruction;
+  inputs.kl_per_token = out.kl_per_token;
+  return composer.compute(losses::Modality::kImage, inputs, step);
 }
 
 absl::StatusOr<StepResult> train_step(TrainingState& s, ImageBatcher& batcher, const Config& config,
@@ -30,7 +31,6 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, ImageBatcher& batcher, c
   auto& dp = *s.dp;
   StepResult result;
   result.global_tokens = parallel::all_reduce_int(*dp.group().host, local_tokens, parallel::ReduceOp::kSum);
-  result.weighted_terms = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(device));
   s.optimizer.set_step(config.optim, s.step, config.run.steps);
   const auto patch = patch_from_config(config.model);
 
@@ -41,10 +41,17 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, ImageBatcher& batcher, c
     model::ForwardOptions run;
     run.generator = s.latent_rng;
     run.sample_latent = config.model.sample_latent;
-    auto loss = compute_loss(config.loss, s.model->forward(tokens, run), tokens, patch);
+    auto loss = compute_loss(*s.losses, s.model->forward(tokens, run), tokens, patch, s.step);
     const double share = static_cast<double>(tokens.num_tokens()) / static_cast<double>(result.global_tokens);
     (share == 1.0 ? loss.total : loss.total * share).backward();
-    result.weighted_terms += torch::stack({loss.total, loss.l1, loss.kl}).detach().to(torch::kDouble) * tokens.num_tokens();
+    std::vector<torch::Tensor> values{loss.total};
+    if (result.term_names.empty()) result.term_names.push_back("loss");
+    for (const auto& term : loss.terms) {
+      values.push_back(term.value);
+      if (result.term_names.size() < values.size()) result.term_names.push_back(term.name);
+    }
+    auto weighted = torch::stack(values).detach().to(torch::kDouble) * tokens.num_tokens();
+    result.weighted_terms = result.weighted_terms.defined() ? result.weighted_terms + weighted : weighted;
   }
   dp.reducer().finish();
   result.grad_norm = dp.clip_grad_norm(config.optim.grad_clip);
@@ -56,11 +63,11 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, ImageBatcher& batcher, c
   return result;
 }
 
-std::array<double, 3> global_loss_terms(const StepResult& result, parallel::Communicator& device_comm) {
+std::vector<double> global_loss_terms(const StepResult& result, parallel::Communicator& device_comm) {
   auto sums = result.weighted_terms.clone();
   device_comm.all_reduce(sums, parallel::ReduceOp::kSum)->wait();
-  auto mean = (sums / static_cast<double>(result.global_tokens)).cpu();
-  return {mean[0].item<double>(), mean[1].item<double>(), mean[2].item<double>()};
+  auto mean = (sums / static_cast<double>(result.global_tokens)).cpu().contiguous();
+  return std::vector<double>(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
 }
 
 }  // namespace tetra::trainer

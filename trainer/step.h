@@ -11,6 +11,7 @@
 #include <torch/types.h>
 
 #include "absl/status/statusor.h"
+#include "losses/composer.h"
 #include "model/tokenizer.h"
 #include "trainer/batches.h"
 #include "trainer/config.h"
@@ -18,14 +19,14 @@
 
 namespace tetra::trainer {
 
-struct LossTerms {
-  torch::Tensor total, l1, kl;
-};
-LossTerms compute_loss(const LossConfig& weights, const model::TokenizerOutput& out,
-                       const model::PackedTokens& tokens, const model::PatchSize& patch);
+// The image-reconstruction task's loss from the composer (losses/composer.h): every configured term
+// of loss.image plus the KL, each reported separately.
+losses::LossResult compute_loss(losses::LossComposer& composer, const model::TokenizerOutput& out,
+                                const model::PackedTokens& tokens, const model::PatchSize& patch, int64_t step);
 
 struct StepResult {
-  torch::Tensor weighted_terms;  // [3] on the device: sum over this rank's micro-batches of term x tokens
+  std::vector<std::string> term_names;  // "loss", then the composer's terms ("image/l1", "image/kl", ...)
+  torch::Tensor weighted_terms;  // [1 + terms] on the device: sum over this rank's micro-batches of value x tokens
   int64_t global_tokens = 0;     // over every rank and micro-batch of the step
   torch::Tensor grad_norm;       // 0-dim, before clipping
 };
@@ -34,8 +35,8 @@ struct StepResult {
 absl::StatusOr<StepResult> train_step(TrainingState& state, ImageBatcher& batcher, const Config& config,
                                       const BatchPlan& plan, torch::Device device);
 
-// The step's loss, l1 and kl over the global batch (collective: every rank calls it at the same
-// steps; it syncs the device, so the trainer calls it only when it logs).
-std::array<double, 3> global_loss_terms(const StepResult& result, parallel::Communicator& device_comm);
+// The step's loss and every term over the global batch, aligned with term_names (collective: every
+// rank calls it at the same steps; it syncs the device, so the trainer calls it only when it logs).
+std::vector<double> global_loss_terms(const StepResult& result, parallel::Communicator& device_comm);
 
 }  // namespace tetra::trainer

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include <chrono>
+#include <sstream>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -133,6 +134,22 @@ class RankLog {
   bool speaks_;
 };
 
+// The image batches carry pixels only: no captions or text embeddings yet, so a semantic term
+// (SigLIP, distillation) would silently never run. Refuse it at start instead.
+absl::Status refuse_terms_without_inputs(const LossConfig& loss) {
+  auto sem = losses::WeightSchedule::parse(loss.sem_weight);
+  if (sem.ok() && sem->always_zero()) return absl::OkStatus();
+  for (const auto& [key, text] : {std::pair<const char*, const std::string&>{"loss.image.siglip", loss.image.siglip},
+                                  {"loss.image.distill", loss.image.distill}}) {
+    auto weight = losses::WeightSchedule::parse(text);
+    if (weight.ok() && !weight->always_zero())
+      return absl::InvalidArgumentError(absl::StrCat(
+          "key '", key, "' is '", text, "', but the image batches carry no text embeddings yet, so it could "
+          "never be computed; set it to 0 (or loss.sem_weight to 0) until captioned data reaches the trainer"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& options) {
@@ -174,6 +191,17 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   state.optimizer = make_optimizer(state.dp->names(), state.dp->params(), config.optim);
   state.ema = std::make_unique<WeightEma>(*state.model, config.optim.ema_decay);
   state.latent_rng = make_latent_rng(config, comm.rank(), 0);
+  if (auto s = refuse_terms_without_inputs(config.loss); !s.ok()) return parallel::mark_collective(s);
+  std::ostringstream frozen_log;
+  auto composer = losses::LossComposer::create(config.loss, device, frozen_log);
+  if (!composer.ok()) return parallel::mark_collective(composer.status());
+  state.losses = std::move(*composer);
+  if (log.speaks()) {
+    if (auto s = write_file_atomic(summary.run_dir + "/frozen_networks.json",
+                                   losses::records_json(state.losses->frozen_networks()));
+        !s.ok())
+      return s;
+  }
   log.out() << "tetra-train: " << options.config_origin << " -> " << summary.run_dir << " | model "
             << config.model.preset << " " << model::count_parameters(*state.model) << " parameters | "
             << torch::get_num_threads() << " threads";
@@ -181,7 +209,7 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
     log.out() << " | " << dp.size() << " data-parallel ranks (" << (*world)->launcher() << ", " << dp.device->backend()
               << ")" << (config.parallel.zero1 ? ", ZeRO-1" : "");
   if (plan->micro_steps > 1) log.out() << " | " << plan->micro_steps << " micro-batches of " << plan->micro_batch;
-  log.out() << std::endl;
+  log.out() << std::endl << frozen_log.str();
 
   int64_t resumed_from = -1;
   if (options.resume) {
@@ -233,13 +261,22 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
       const int64_t skipped =
           parallel::all_reduce_int(comm, (*batcher)->stats().skipped_corrupt, parallel::ReduceOp::kSum);
       const double elapsed = std::chrono::duration<double>(Clock::now() - window_start).count();
-      StepReport r{state.step, total, terms[0], terms[1], terms[2],
-                   learning_rate_at(config.optim, state.step - 1, total), step->grad_norm.item<double>(),
-                   window_tokens / std::max(elapsed, 1e-9), elapsed / window_steps * (total - state.step)};
+      StepReport r;
+      r.step = state.step;
+      r.total = total;
+      r.loss = terms[0];
+      for (size_t i = 1; i < terms.size(); ++i) r.terms.emplace_back(step->term_names[i], terms[i]);
+      r.lr = learning_rate_at(config.optim, state.step - 1, total);
+      r.grad_norm = step->grad_norm.item<double>();
+      r.tokens_per_s = window_tokens / std::max(elapsed, 1e-9);
+      r.eta_s = elapsed / window_steps * (total - state.step);
       log.out() << format_step_line(r) << std::endl;
-      if (log.speaks())
-        metrics.write({{"step", r.step}, {"loss", r.loss}, {"l1", r.l1}, {"kl", r.kl}, {"lr", r.lr},
-                       {"grad_norm", r.grad_norm}, {"tokens_per_s", r.tokens_per_s}, {"skipped_samples", skipped}});
+      if (log.speaks()) {
+        nlohmann::json record = {{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm},
+                                 {"tokens_per_s", r.tokens_per_s}, {"skipped_samples", skipped}};
+        for (const auto& [name, value] : r.terms) record["loss/" + name] = value;
+        metrics.write(record);
+      }
       window_start = Clock::now();
       window_tokens = window_steps = 0;
     }

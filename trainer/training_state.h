@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "data/stream.h"
+#include "losses/composer.h"
 #include "model/tokenizer.h"
 #include "parallel/data_parallel.h"
 #include "trainer/checkpoint.h"
@@ -22,6 +23,7 @@ namespace tetra::trainer {
 
 struct TrainingState {
   model::Tokenizer model{nullptr};
+  std::unique_ptr<losses::LossComposer> losses;  // frozen networks: never trained, never checkpointed
   std::unique_ptr<parallel::DataParallel> dp;
   Optimizer optimizer;
   std::unique_ptr<WeightEma> ema;

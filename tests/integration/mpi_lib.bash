@@ -11,4 +11,7 @@ cfg="$TETRA_SOURCE_DIR/configs/smoke_cpu.yaml"
 tiny=(--set run.out_dir="$SCRATCH" --set data.train_path="$SCRATCH/data" --set model.preset=tiny
       --set run.log_every=1 --set run.eval_every=0 --set run.threads=1 --set data.batch_size=4
       --set data.heldout_samples=8 --set data.embedded_train=64 --set data.embedded_heldout=8
-      --set parallel.first_bucket_mb=0.02 --set parallel.bucket_mb=0.2 --set parallel.timeout_s=60)
+      --set parallel.first_bucket_mb=0.02 --set parallel.bucket_mb=0.2 --set parallel.timeout_s=60
+      # L1 + KL only: token means, for which the data-parallel gradient equals the one-process one
+      # exactly. LPIPS and Gram are per-image means, which token-share weighting only approximates.
+      --set loss.image.lpips=0 --set loss.image.gram=0)

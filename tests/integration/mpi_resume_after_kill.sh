@@ -46,7 +46,7 @@ straight, killed = records("straight"), records("killed")
 assert sorted(straight) == list(range(1, 31)) and sorted(killed) == list(range(1, 31)), (sorted(straight), sorted(killed))
 for step, rs in killed.items():
     assert len(rs) == 1, f"step {step} logged {len(rs)} times"
-    for key in ("loss", "l1", "kl", "grad_norm", "lr"):
+    for key in ("loss", "loss/image/l1", "loss/image/kl", "grad_norm", "lr"):
         assert rs[0][key] == straight[step][0][key], f"step {step} {key}: {rs[0][key]!r} != {straight[step][0][key]!r}"
 assert weights("killed", 30) == weights("straight", 30), "final weights differ from the uninterrupted run"
 state = json.load(open(f"{root}/killed/checkpoints/step-000000030/state.json"))

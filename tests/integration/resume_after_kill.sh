@@ -54,7 +54,7 @@ for run in ("killed", "corrupt"):
     assert sorted(got) == list(range(1, 31)), f"{run}: steps {sorted(got)}"
     for step, rs in got.items():
         assert len(rs) == 1, f"{run}: step {step} logged {len(rs)} times (stale records not dropped)"
-        for key in ("loss", "l1", "kl", "grad_norm", "lr"):
+        for key in ("loss", "loss/image/l1", "loss/image/kl", "grad_norm", "lr"):
             a, b = straight[step][0][key], rs[0][key]
             assert a == b, f"{run} step {step} {key}: {b!r} != uninterrupted {a!r}"
     assert digest(run) == digest("straight"), f"{run}: final weights differ from the uninterrupted run"
