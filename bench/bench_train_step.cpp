@@ -132,13 +132,19 @@ class TrainStep {
     optimizer_ = tetra::trainer::make_optimizer(dp_->names(), dp_->params(), optim_);
     optimizer_.set_step(optim_, optim_.warmup_steps, optim_.warmup_steps + 1);  // the peak lr throughout
     run_.generator = at::make_generator<at::CPUGeneratorImpl>(1);
+    // L1 + KL only, as train_step_torch.py computes: no frozen networks.
+    tetra::trainer::LossConfig loss;
+    loss.image.lpips = loss.image.gram = loss.image.clip = loss.image.distill = "0";
+    loss.sem_weight = "0";
+    std::ostringstream quiet;
+    composer_ = std::move(tetra::losses::LossComposer::create(loss, torch::kCPU, quiet).value());
   }
 
   void operator()() {
     auto& reducer = dp_->reducer();
     reducer.begin_step(/*micro_steps=*/1);
     reducer.begin_micro_step();
-    tetra::trainer::compute_loss(loss_, model_->forward(tokens_, run_), tokens_, patch_).total.backward();
+    tetra::trainer::compute_loss(*composer_, model_->forward(tokens_, run_), tokens_, patch_, 0).total.backward();
     reducer.finish();
     dp_->clip_grad_norm(optim_.grad_clip);
     optimizer_.adamw->step(dp_->owned_shards(), [&](int64_t p) { return !reducer.used(p); });
@@ -150,7 +156,7 @@ class TrainStep {
 
  private:
   tetra::trainer::OptimConfig optim_;
-  tetra::trainer::LossConfig loss_;
+  std::unique_ptr<tetra::losses::LossComposer> composer_;
   tetra::model::Tokenizer model_;
   PackedTokens tokens_;
   tetra::model::PatchSize patch_;
