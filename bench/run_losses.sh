@@ -29,7 +29,8 @@ configs=(
   "clip 64 224 224 1 1 5"       "perceptual 64 224 224 1 1 2"
   "lpips 8 224 224 1 1 3"       "gram 8 224 224 1 1 3"
   "perceptual 8 224 224 1 1 3"  "image_rec 8 224 224 1 1 3"
-  "image_rec 16 64 64 8 2 10"   "image_rec 16 64 64 4 2 10"   # smoke-sized: 64 px, VGG channels / 8 and / 4
+  # smoke-sized: 64 px images; LPIPS/Gram at 64 px with VGG channels / 8 and / 4, at 32 px with / 8
+  "image_rec 16 64 64 8 2 10"   "image_rec 16 64 64 4 2 10"   "image_rec 16 64 32 8 2 10"
 )
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT

@@ -83,6 +83,7 @@ struct LossOptions {
   std::string rec_weight = "0.2";
   std::string sem_weight = "1";
   std::string kl_weight = "1e-8";
+  // SPEC defaults, in the order l1, lpips, gram, clip, distill, siglip.
   TermWeights image{Modality::kImage, "1", "10", "1000", "1", "1", "0"};
   TermWeights video{Modality::kVideo, "1", "0", "0", "0", "0", "1"};
   TermWeights asset3d{Modality::kAsset3d, "1", "0", "0", "0", "0", "1"};
