@@ -35,28 +35,4 @@ grep -q "resumed from .*step-000000010 at step 10" "$SCRATCH/corrupt.log" || fai
 grep -q "this run writes to .*straight.1" "$SCRATCH/again.log" || fail "rerun did not move to straight.1"
 [ -d "$SCRATCH/straight/checkpoints/step-000000030" ] || fail "rerun touched the finished run"
 
-"$PY" - "$SCRATCH" <<'PY'
-import hashlib, json, sys
-root = sys.argv[1]
-def records(run):
-    out = {}
-    for line in open(f"{root}/{run}/metrics.jsonl"):
-        r = json.loads(line)
-        if "loss" in r:
-            out.setdefault(r["step"], []).append(r)
-    return out
-def digest(run):
-    return hashlib.sha256(open(f"{root}/{run}/checkpoints/step-000000030/model.pt", "rb").read()).hexdigest()
-straight = records("straight")
-assert sorted(straight) == list(range(1, 31)), sorted(straight)
-for run in ("killed", "corrupt"):
-    got = records(run)
-    assert sorted(got) == list(range(1, 31)), f"{run}: steps {sorted(got)}"
-    for step, rs in got.items():
-        assert len(rs) == 1, f"{run}: step {step} logged {len(rs)} times (stale records not dropped)"
-        for key in ("loss", "loss/image/l1", "loss/image/kl", "grad_norm", "lr"):
-            a, b = straight[step][0][key], rs[0][key]
-            assert a == b, f"{run} step {step} {key}: {b!r} != uninterrupted {a!r}"
-    assert digest(run) == digest("straight"), f"{run}: final weights differ from the uninterrupted run"
-print("resume is exact: 30 steps of losses and the final weights match bitwise")
-PY
+"$PY" "$(dirname "$0")/compare_runs.py" "$SCRATCH" straight 30 killed corrupt
