@@ -7,8 +7,9 @@ write it in Python rather than transcribed from the C++: RoPE is cos/sin tables 
 forward and shared by every block, then an interleaved pair rotation left to autograd.
 
 One training step = forward, loss, zero_grad, backward, global-norm gradient clipping and AdamW,
-as in trainer/trainer.cpp (minus data loading, EMA and logging). Prints the parameter count (it must
-equal bench_train_step's: that is the check that both sides build the same model) and one JSON line.
+as trainer/step.cpp runs it in one process (minus data loading, EMA and logging). Prints the
+parameter count (it must equal bench_train_step's: that is the check that both sides build the
+same model) and one JSON line.
 
     OMP_WAIT_POLICY=PASSIVE /opt/tetra/venv/bin/python bench/train_step_torch.py --preset small --threads 1
 """
@@ -292,7 +293,10 @@ def make_optimizer(model: nn.Module) -> torch.optim.AdamW:
 def loss_fn(reconstruction, kl, layout: Layout):
     """Images only: score frame 0 of each 4-frame patch; the other three are temporal padding."""
     n, pt = reconstruction.shape[0], PATCH[0]
-    real = lambda t: t.float().view(n, pt, -1)[:, 0]  # noqa: E731
+
+    def real(t):
+        return t.float().view(n, pt, -1)[:, 0]
+
     l1 = (real(reconstruction) - real(layout.features)).abs().mean()
     return REC_WEIGHT * L1_WEIGHT * l1 + KL_WEIGHT * kl.mean()
 
