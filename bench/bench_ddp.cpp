@@ -2,7 +2,12 @@
 // what a step costs with 2 ranks against 1, for a ~20M-parameter tokenizer, over bucket sizes.
 //
 //   bench/run_ddp.sh                     (2 ranks under mpirun, then 1 rank; prints markdown)
-//   mpirun -np 2 --bind-to none build-dp/bench/bench_ddp [--steps N] [--images N]
+//   mpirun -np 2 --bind-to none build-dp/bench/bench_ddp [--steps N] [--images N] [--compute-core C]
+//
+// --compute-core C pins every rank's compute (main) thread to core C, leaving the other cores to
+// the MPI worker threads: a CPU stand-in for a GPU, whose reductions run beside its compute. Without
+// it, on a machine with one core per rank, the reductions can only run by taking turns with
+// backward on the same cores.
 //
 // Not Google Benchmark: its adaptive iteration counts would differ between ranks, and every rank
 // must run the same number of collectives. Each configuration runs warm-up steps, then --steps
@@ -11,11 +16,14 @@
 //   step      forward + backward + reduction (the optimizer is left out: it does not communicate)
 //   backward  from loss.backward() until it returns (reductions of early buckets run meanwhile)
 //   exposed   how long finish() waited for reductions after backward returned
+//   done      buckets whose reduction had already completed when backward returned
 // and, once per bucket size, "alone": the same bucket all-reduces with no compute around them (after
 // a barrier). The reduction time with nothing to hide behind is the "after backward" row (overlap
 // off: every bucket launches once backward is done, so all of it is exposed). Hidden fraction =
 // (exposed without overlap - exposed with overlap) / exposed without overlap. On a CPU the
 // reductions run on the same cores as backward, so hiding them is not free: compare step times.
+#include <pthread.h>
+#include <sched.h>
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -61,6 +69,7 @@ tetra::model::PackedTokens make_batch(int64_t images, int rank, const tetra::mod
 
 struct Timing {
   double step = 0, backward = 0, exposed = 0, alone = 0;
+  int64_t done = 0;
   size_t buckets = 0;
 };
 
@@ -82,6 +91,7 @@ Timing run(tetra::model::Tokenizer& model, const tetra::parallel::Group& group, 
   options.bucket_bytes = static_cast<int64_t>(bucket_mb * (1 << 20));
   options.first_bucket_bytes = std::min<int64_t>(options.bucket_bytes, 1 << 20);
   options.overlap = overlap;
+  options.record_events = true;
   DataParallel dp(*model, group, options);
   Timing best;
   best.step = 1e30;
@@ -97,15 +107,24 @@ Timing run(tetra::model::Tokenizer& model, const tetra::parallel::Group& group, 
     auto out = model->forward(batch, forward);
     auto loss = (out.reconstruction - batch.features).abs().mean() / group.size();
     const auto backward_start = Clock::now();
-    loss.backward();
+    dp.reducer().backward(loss);
     const double backward = seconds_since(backward_start);
+    const int64_t done = dp.reducer().completed_reductions();
     dp.reducer().finish();
+    if (std::getenv("BENCH_DDP_EVENTS") && group.rank() == 0) {
+      const double b0 = std::chrono::duration<double>(backward_start - start).count();
+      for (const auto& e : dp.reducer().events())
+        if (e.kind != tetra::parallel::ReducerEvent::Kind::kGradReady || e.index % 20 == 0)
+          std::printf("  event %d index %lld at %.1f ms of backward\n", static_cast<int>(e.kind),
+                      static_cast<long long>(e.index), (e.seconds - b0) * 1e3);
+    }
     const double step = seconds_since(start);
     if (i < 2) continue;
     if (step < best.step) {
       best.step = step;
       best.backward = backward;
       best.exposed = dp.reducer().last_wait_seconds();
+      best.done = done;
     }
     alone_s.push_back(reductions_alone(dp, group));
   }
@@ -128,6 +147,14 @@ int main(int argc, char** argv) {
     return 2;
   }
   torch::set_num_threads(1);
+  // After World::Get(): the MPI worker threads already exist and keep every core.
+  const int compute_core = arg_int(argc, argv, "--compute-core", -1);
+  if (compute_core >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(compute_core, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  }
   const int steps = arg_int(argc, argv, "--steps", 5);
   const int images = arg_int(argc, argv, "--images", 8);
   auto mesh = tetra::parallel::ProcessMesh::Create(**world, {});
@@ -142,24 +169,26 @@ int main(int argc, char** argv) {
   const bool talk = group.rank() == 0;
   if (talk)
     std::printf("%d rank(s), %lld parameters (%.1f MiB of fp32 gradients), %d images = %lld tokens per rank, "
-                "1 torch thread per rank, fastest of %d steps\n\n",
+                "1 torch thread per rank%s, fastest of %d steps\n\n",
                 group.size(), static_cast<long long>(tetra::model::count_parameters(*model)),
                 tetra::model::count_parameters(*model) * 4.0 / (1 << 20), images,
-                static_cast<long long>(batch.num_tokens()), steps);
+                static_cast<long long>(batch.num_tokens()),
+                compute_core >= 0 ? (", compute pinned to core " + std::to_string(compute_core)).c_str() : "", steps);
   if (talk)
-    std::printf("| buckets | count | step (ms) | backward (ms) | exposed reduction (ms) | reductions alone (ms) | hidden |\n"
-                "|---|---|---|---|---|---|---|\n");
+    std::printf("| buckets | count | step (ms) | backward (ms) | done at end of backward | exposed reduction (ms) | "
+                "reductions alone (ms) | hidden |\n|---|---|---|---|---|---|---|---|\n");
   const Timing serial = run(model, group, batch, 25, /*overlap=*/false, steps);
   if (talk)
-    std::printf("| 25 MiB, after backward | %zu | %.0f | %.0f | %.0f | %.0f | 0%% |\n", serial.buckets,
-                serial.step * 1e3, serial.backward * 1e3, serial.exposed * 1e3, serial.alone * 1e3);
+    std::printf("| 25 MiB, after backward | %zu | %.0f | %.0f | %lld | %.0f | %.0f | 0%% |\n", serial.buckets,
+                serial.step * 1e3, serial.backward * 1e3, static_cast<long long>(serial.done), serial.exposed * 1e3,
+                serial.alone * 1e3);
   for (double mb : {1.0, 5.0, 25.0, 100.0}) {
     const Timing t = run(model, group, batch, mb, /*overlap=*/true, steps);
     char hidden[32] = "-";  // one rank: nothing to reduce
     if (group.size() > 1) std::snprintf(hidden, sizeof(hidden), "%.0f%%", 100 * (1.0 - t.exposed / serial.exposed));
     if (talk)
-      std::printf("| %.0f MiB | %zu | %.0f | %.0f | %.0f | %.0f | %s |\n", mb, t.buckets, t.step * 1e3,
-                  t.backward * 1e3, t.exposed * 1e3, t.alone * 1e3, hidden);
+      std::printf("| %.0f MiB | %zu | %.0f | %.0f | %lld | %.0f | %.0f | %s |\n", mb, t.buckets, t.step * 1e3,
+                  t.backward * 1e3, static_cast<long long>(t.done), t.exposed * 1e3, t.alone * 1e3, hidden);
   }
   return 0;
 }

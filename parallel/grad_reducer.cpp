@@ -6,6 +6,8 @@
 
 #include <chrono>
 #include <mutex>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace tetra::parallel {
 
@@ -19,6 +21,7 @@ struct GradReducer::State {
   std::vector<torch::Tensor> shards;   // ZeRO-1: per bucket, this rank's reduced shard
   // Autograd caches gradient accumulators through weak pointers: holding them keeps our hooks alive.
   std::vector<std::shared_ptr<torch::autograd::Node>> accumulators;
+  std::unordered_map<const torch::autograd::Node*, int64_t> accumulator_param;
   std::vector<uintptr_t> hook_keys;
 
   std::mutex mu;  // hooks of CUDA tensors run on autograd's device threads
@@ -30,14 +33,19 @@ struct GradReducer::State {
   std::vector<std::shared_ptr<Work>> works;
   torch::Tensor used;            // uint8 per parameter, over the whole step; all-reduced (max)
   std::vector<ReducerEvent> events;
+  std::chrono::steady_clock::time_point step_start;
   double wait_seconds = 0;
 
   bool last_micro() const { return micro_index == micro_steps - 1; }
   void record(ReducerEvent::Kind kind, int64_t index) {
-    if (options.record_events) events.push_back({kind, index, micro_index});
+    if (options.record_events)
+      events.push_back({kind, index, micro_index,
+                        std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count()});
   }
   void on_grad_ready(int64_t param);
   void hook_accumulators(const std::shared_ptr<State>& self);
+  std::vector<char> reachable_from(const torch::Tensor& loss) const;
+  void mark_ready(int64_t param);
   void launch_ready_buckets();
   void launch(int64_t bucket);
 };
@@ -55,10 +63,37 @@ void GradReducer::State::on_grad_ready(int64_t i) {
     views[static_cast<size_t>(i)].copy_(grad);
     grad = views[static_cast<size_t>(i)];
   }
-  if (!last_micro() || ready[static_cast<size_t>(i)]) return;
+  if (last_micro()) mark_ready(i);
+}
+
+void GradReducer::State::mark_ready(int64_t i) {
+  if (ready[static_cast<size_t>(i)]) return;
   ready[static_cast<size_t>(i)] = 1;
   const int64_t b = plan.bucket_of[static_cast<size_t>(i)];
   if (--pending[static_cast<size_t>(b)] == 0 && options.overlap) launch_ready_buckets();
+}
+
+// Which parameters' gradient accumulators the graph of `loss` reaches.
+std::vector<char> GradReducer::State::reachable_from(const torch::Tensor& loss) const {
+  std::vector<char> reached(params.size(), 0);
+  std::vector<torch::autograd::Node*> stack;
+  std::unordered_set<const torch::autograd::Node*> seen;
+  if (loss.grad_fn()) stack.push_back(loss.grad_fn().get());
+  while (!stack.empty()) {
+    torch::autograd::Node* node = stack.back();
+    stack.pop_back();
+    for (const auto& edge : node->next_edges()) {
+      torch::autograd::Node* next = edge.function.get();
+      if (next == nullptr || !seen.insert(next).second) continue;
+      auto it = accumulator_param.find(next);
+      if (it != accumulator_param.end()) {
+        reached[static_cast<size_t>(it->second)] = 1;
+      } else {
+        stack.push_back(next);
+      }
+    }
+  }
+  return reached;
 }
 
 // Autograd makes a parameter's gradient accumulator lazily and forgets it when the parameter's
@@ -76,6 +111,8 @@ void GradReducer::State::hook_accumulators(const std::shared_ptr<State>& self) {
           if (auto state = weak.lock()) state->on_grad_ready(index);
           return outputs;
         }));
+    accumulator_param.erase(accumulators[i].get());
+    accumulator_param[accumulator.get()] = index;
     accumulators[i] = std::move(accumulator);
   }
 }
@@ -136,6 +173,7 @@ void GradReducer::begin_step(int64_t micro_steps) {
   for (size_t i = 0; i < s.params.size(); ++i) s.params[i].mutable_grad() = s.views[i];
   s.used.zero_();
   s.events.clear();
+  s.step_start = std::chrono::steady_clock::now();
   s.micro_steps = micro_steps;
   s.micro_index = -1;
   s.in_step = true;
@@ -154,6 +192,20 @@ void GradReducer::begin_micro_step() {
   for (const auto& b : s.plan.buckets) s.pending.push_back(static_cast<int64_t>(b.entries.size()));
   s.next_launch = 0;
   std::fill(s.works.begin(), s.works.end(), nullptr);
+}
+
+void GradReducer::prepare_for_backward(const torch::Tensor& loss) {
+  State& s = *state_;
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (!s.in_step || !s.last_micro()) return;  // inner micro-steps launch nothing
+  const auto reached = s.reachable_from(loss);
+  for (size_t i = 0; i < s.params.size(); ++i)
+    if (!reached[i]) s.mark_ready(static_cast<int64_t>(i));
+}
+
+void GradReducer::backward(const torch::Tensor& loss) {
+  prepare_for_backward(loss);
+  loss.backward();
 }
 
 void GradReducer::finish() {
@@ -191,5 +243,13 @@ const torch::Tensor& GradReducer::bucket_buffer(int64_t bucket) const {
 }
 const std::vector<ReducerEvent>& GradReducer::events() const { return state_->events; }
 double GradReducer::last_wait_seconds() const { return state_->wait_seconds; }
+
+int64_t GradReducer::completed_reductions() {
+  std::lock_guard<std::mutex> lock(state_->mu);
+  int64_t done = 0;
+  for (const auto& w : state_->works)
+    if (w && w->completed()) ++done;
+  return done;
+}
 
 }  // namespace tetra::parallel

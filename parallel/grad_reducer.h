@@ -13,10 +13,12 @@
 // reductions, the inner ones just accumulate into the buckets (no communication).
 //
 // Unused parameters: a parameter whose gradient never arrives (a head that this task does not use,
-// or a rank with no samples) leaves its bucket incomplete; finish() launches such buckets after
-// backward, in order, with zeros in the missing slots. Ranks then agree (one small all-reduce of
-// "used" flags) on which parameters nobody used, and those get no .grad, as in single-process
-// training, so the optimizer skips them.
+// or a rank with no samples) would leave its bucket incomplete and, since buckets go in order,
+// hold back every later one until backward ends. So before the last backward the autograd graph
+// is walked from the loss (as PyTorch's find_unused_parameters does): parameters it does not reach
+// count as ready at once. A rank that runs no backward at all has its buckets launched by finish(),
+// in order. Ranks then agree (one small all-reduce of "used" flags) on which parameters nobody
+// used, and those get no .grad, as in single-process training, so the optimizer skips them.
 //
 // ZeRO-1 (options.shard): buckets are reduce-scattered instead of all-reduced; each rank keeps only
 // its shard of every reduced bucket (reduced_shard()), and .grad is left undefined after finish().
@@ -44,6 +46,7 @@ struct ReducerEvent {
   Kind kind;
   int64_t index;       // parameter (kGradReady) or bucket (kLaunch); -1 for kBackwardDone
   int64_t micro_step;  // within the step
+  double seconds;      // since begin_step (for benchmarks; tests use the order)
 };
 
 class GradReducer {
@@ -59,6 +62,11 @@ class GradReducer {
   void begin_step(int64_t micro_steps);
   // Before each backward of the step, in order; the last one's backward launches reductions.
   void begin_micro_step();
+  // Between forward and backward: walks the graph of `loss` so that parameters it does not reach
+  // do not hold their bucket back (only matters in the last micro-step).
+  void prepare_for_backward(const torch::Tensor& loss);
+  // prepare_for_backward(loss), then loss.backward().
+  void backward(const torch::Tensor& loss);
   // After the last backward: launches what backward did not, waits for every reduction (the
   // optimizer step must come after this), and settles which parameters no rank used.
   void finish();
@@ -75,6 +83,9 @@ class GradReducer {
   const torch::Tensor& bucket_buffer(int64_t bucket) const;
   const std::vector<ReducerEvent>& events() const;  // of the current/last step
   double last_wait_seconds() const;  // how long finish() blocked on communication
+  // Buckets whose reduction has already completed (e.g. probed when backward returns, before
+  // finish(): the reductions that really ran during backward).
+  int64_t completed_reductions();
 
   struct State;
 

@@ -43,7 +43,7 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, ImageBatcher& batcher, c
     run.sample_latent = config.model.sample_latent;
     auto loss = compute_loss(*s.losses, s.model->forward(tokens, run), tokens, patch, s.step);
     const double share = static_cast<double>(tokens.num_tokens()) / static_cast<double>(result.global_tokens);
-    (share == 1.0 ? loss.total : loss.total * share).backward();
+    dp.reducer().backward(share == 1.0 ? loss.total : loss.total * share);
     std::vector<torch::Tensor> values{loss.total};
     if (result.term_names.empty()) result.term_names.push_back("loss");
     for (const auto& term : loss.terms) {

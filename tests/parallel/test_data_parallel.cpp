@@ -48,7 +48,7 @@ void ddp_backward(DataParallel& dp, TinyNet& net, const std::vector<int64_t>& mi
     const int64_t lo = std::min<int64_t>(k * per, mine.size()), hi = std::min<int64_t>(lo + per, mine.size());
     std::vector<int64_t> micro(mine.begin() + lo, mine.begin() + hi);
     if (micro.empty()) continue;
-    (batch_loss(net, micro, use_head) * (static_cast<double>(rows_of(micro)) / global_rows)).backward();
+    dp.reducer().backward(batch_loss(net, micro, use_head) * (static_cast<double>(rows_of(micro)) / global_rows));
   }
   dp.reducer().finish();
 }
@@ -115,6 +115,27 @@ TEST(DataParallel, FirstBucketIsLaunchedBeforeBackwardFinishes) {
   int64_t expected = 0;
   for (const auto& e : events)
     if (e.kind == ReducerEvent::Kind::kLaunch) EXPECT_EQ(e.index, expected++);
+}
+
+// The head is registered last, so its parameters fill the first bucket; when no rank uses it the
+// graph walk must release that bucket at once instead of letting it hold back every later bucket
+// until backward ends.
+TEST(DataParallel, AnUnusedHeadDoesNotHoldTheOtherBucketsBack) {
+  auto net = make_net(kSeed);
+  DataParallel dp(*net, dp_group(), small_buckets(false));
+  const auto& first = dp.reducer().plan().buckets[0].entries;
+  const auto head_index = static_cast<int64_t>(dp.params().size()) - 1;  // head.bias
+  ASSERT_EQ(first[0].param, head_index);
+  ddp_backward(dp, net, my_samples(4 * world().size()), rows_of(iota(4 * world().size())), 1, /*use_head=*/false);
+  const auto& events = dp.reducer().events();
+  int64_t launches_during_backward = 0;
+  for (const auto& e : events) {
+    if (e.kind == ReducerEvent::Kind::kBackwardDone) break;
+    if (e.kind == ReducerEvent::Kind::kLaunch) ++launches_during_backward;
+  }
+  EXPECT_EQ(launches_during_backward, static_cast<int64_t>(dp.reducer().plan().buckets.size()))
+      << "every bucket's reduction should start before backward returns";
+  EXPECT_FALSE(net->head->weight.grad().defined());
 }
 
 TEST(DataParallel, WithoutOverlapEverythingIsLaunchedAfterBackward) {
