@@ -91,7 +91,6 @@ Timing run(tetra::model::Tokenizer& model, const tetra::parallel::Group& group, 
   options.bucket_bytes = static_cast<int64_t>(bucket_mb * (1 << 20));
   options.first_bucket_bytes = std::min<int64_t>(options.bucket_bytes, 1 << 20);
   options.overlap = overlap;
-  options.record_events = true;
   DataParallel dp(*model, group, options);
   Timing best;
   best.step = 1e30;
@@ -111,13 +110,6 @@ Timing run(tetra::model::Tokenizer& model, const tetra::parallel::Group& group, 
     const double backward = seconds_since(backward_start);
     const int64_t done = dp.reducer().completed_reductions();
     dp.reducer().finish();
-    if (std::getenv("BENCH_DDP_EVENTS") && group.rank() == 0) {
-      const double b0 = std::chrono::duration<double>(backward_start - start).count();
-      for (const auto& e : dp.reducer().events())
-        if (e.kind != tetra::parallel::ReducerEvent::Kind::kGradReady || e.index % 20 == 0)
-          std::printf("  event %d index %lld at %.1f ms of backward\n", static_cast<int>(e.kind),
-                      static_cast<long long>(e.index), (e.seconds - b0) * 1e3);
-    }
     const double step = seconds_since(start);
     if (i < 2) continue;
     if (step < best.step) {

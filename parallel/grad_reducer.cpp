@@ -33,14 +33,11 @@ struct GradReducer::State {
   std::vector<std::shared_ptr<Work>> works;
   torch::Tensor used;            // uint8 per parameter, over the whole step; all-reduced (max)
   std::vector<ReducerEvent> events;
-  std::chrono::steady_clock::time_point step_start;
   double wait_seconds = 0;
 
   bool last_micro() const { return micro_index == micro_steps - 1; }
   void record(ReducerEvent::Kind kind, int64_t index) {
-    if (options.record_events)
-      events.push_back({kind, index, micro_index,
-                        std::chrono::duration<double>(std::chrono::steady_clock::now() - step_start).count()});
+    if (options.record_events) events.push_back({kind, index, micro_index});
   }
   void on_grad_ready(int64_t param);
   void hook_accumulators(const std::shared_ptr<State>& self);
@@ -173,7 +170,6 @@ void GradReducer::begin_step(int64_t micro_steps) {
   for (size_t i = 0; i < s.params.size(); ++i) s.params[i].mutable_grad() = s.views[i];
   s.used.zero_();
   s.events.clear();
-  s.step_start = std::chrono::steady_clock::now();
   s.micro_steps = micro_steps;
   s.micro_index = -1;
   s.in_step = true;

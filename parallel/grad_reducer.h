@@ -46,7 +46,6 @@ struct ReducerEvent {
   Kind kind;
   int64_t index;       // parameter (kGradReady) or bucket (kLaunch); -1 for kBackwardDone
   int64_t micro_step;  // within the step
-  double seconds;      // since begin_step (for benchmarks; tests use the order)
 };
 
 class GradReducer {
