@@ -5,7 +5,7 @@
 //   dp.broadcast_from_rank0();                                       // parameters and buffers
 //   each step:
 //     dp.reducer().begin_step(K);
-//     for each of K micro-batches: dp.reducer().begin_micro_step(); (loss * share).backward();
+//     for each of K micro-batches: dp.reducer().begin_micro_step(); dp.reducer().backward(loss * share);
 //     dp.reducer().finish();                                         // all buckets reduced
 //     auto norm = dp.clip_grad_norm(max_norm);
 //     optimizer.step(dp.owned_shards(), [&](int64_t p) { return !dp.reducer().used(p); });
