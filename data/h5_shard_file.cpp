@@ -28,6 +28,17 @@ std::pair<std::string, std::string> SplitName(const std::string& name) {
   return {name.substr(0, slash), name.substr(slash + 1)};
 }
 
+// Selects rows [first, first + rows) (whole along the other dimensions) in `file_space`; returns the
+// matching memory space (negative handle when the selection fails).
+H5Space SelectRows(hid_t file_space, const std::vector<hsize_t>& dims, hsize_t first, hsize_t rows) {
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
+  start[0] = first;
+  count[0] = rows;
+  if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0)
+    return H5Space(-1);
+  return H5Space(H5Screate_simple(static_cast<int>(dims.size()), count.data(), nullptr));
+}
+
 }  // namespace
 
 H5Type MakeHalfType() {
@@ -170,12 +181,8 @@ absl::Status ShardFileWriter::Append(const std::string& name, hid_t mem_type, co
   dims[0] += rows;
   if (H5Dset_extent(dataset, dims.data()) < 0) return Failed(absl::StrCat("extend ", name));
   H5Space file_space(H5Dget_space(dataset));
-  std::vector<hsize_t> start(rank, 0), count = dims;
-  start[0] = first;
-  count[0] = rows;
-  H5Space mem_space(H5Screate_simple(rank, count.data(), nullptr));
-  if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
-                          nullptr) < 0 ||
+  H5Space mem_space = SelectRows(file_space.get(), dims, first, rows);
+  if (mem_space.get() < 0 ||
       H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) {
     return Failed(absl::StrCat("append to ", name));
   }
@@ -460,12 +467,8 @@ absl::Status ShardFileReader::ReadRows(const std::string& name, hid_t mem_type, 
     return Corrupt(absl::StrCat(name, ": rows [", first, ", ", first + rows, ") are outside its ",
                                 dims[0], " rows"));
   }
-  std::vector<hsize_t> start(rank, 0), count = dims;
-  start[0] = first;
-  count[0] = rows;
-  H5Space mem_space(H5Screate_simple(rank, count.data(), nullptr));
-  if (H5Sselect_hyperslab(file_space.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
-                          nullptr) < 0 ||
+  H5Space mem_space = SelectRows(file_space.get(), dims, first, rows);
+  if (mem_space.get() < 0 ||
       H5Dread(*dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, out) < 0) {
     return Hdf5Error(absl::StatusCode::kDataLoss, context_,
                      absl::StrCat("cannot read rows [", first, ", ", first + rows, ") of ", name));
