@@ -39,14 +39,17 @@ std::string format_duration(double seconds) {
   return absl::StrFormat("%ds", s);
 }
 
+std::string format_rate(double per_second) {
+  if (per_second >= 1e6) return absl::StrFormat("%.2fM", per_second / 1e6);
+  if (per_second >= 1e3) return absl::StrFormat("%.1fk", per_second / 1e3);
+  return absl::StrFormat("%.0f", per_second);
+}
+
 std::string format_step_line(const StepReport& r) {
-  const double tps = r.tokens_per_s;
-  std::string rate = tps >= 1e6 ? absl::StrFormat("%.2fM", tps / 1e6)
-                                : tps >= 1e3 ? absl::StrFormat("%.1fk", tps / 1e3) : absl::StrFormat("%.0f", tps);
   std::string terms;
   for (const auto& [name, value] : r.terms) absl::StrAppend(&terms, terms.empty() ? "" : " ", name, " ", absl::StrFormat("%.4g", value));
   return absl::StrFormat("step %d/%d | loss %.5f | %s | lr %.2e | gnorm %.3f | %s tok/s | eta %s", r.step, r.total,
-                         r.loss, terms, r.lr, r.grad_norm, rate, format_duration(r.eta_s));
+                         r.loss, terms, r.lr, r.grad_norm, format_rate(r.tokens_per_s), format_duration(r.eta_s));
 }
 
 }  // namespace tetra::trainer

@@ -34,5 +34,6 @@ struct StepReport {
 // "step 120/1000 | loss 0.0812 | image/l1 0.4061 image/kl 95.2 | lr 3.00e-04 | gnorm 0.513 | 41.2k tok/s | eta 1m23s"
 std::string format_step_line(const StepReport& r);
 std::string format_duration(double seconds);
+std::string format_rate(double per_second);  // 41234 -> "41.2k", 2.5e6 -> "2.50M", 512 -> "512"
 
 }  // namespace tetra::trainer
