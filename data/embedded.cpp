@@ -1,203 +1,151 @@
-// The embedded dataset: procedural images written as ordinary raw-RGB8 shards. Image i of a split
-// depends only on (seed, split, i), and the painting uses only operations IEEE arithmetic rounds
-// exactly (+ - * /, sqrt, floor; no sin/exp), so the same options give the same bytes everywhere.
+// EnsureEmbeddedDataset: generates every modality's splits (data/embedded_paint.cpp for images and
+// clips, data/embedded_mesh.cpp for meshes) in parallel, writes them through the ordinary shard
+// writers in index order, then attaches captions and hashed text embeddings with the caption
+// packer's WriteShardCaptions. READY (written last) records the options; a flock serialises
+// callers.
 #include "data/embedded.h"
 
 #include <sys/file.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <random>
+#include <functional>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "data/embedded_scenes.h"
+#include "data/hashed_text_encoder.h"
 #include "data/io_util.h"
-#include "data/rng_util.h"
-#include "data/shard_sequence.h"
+#include "data/ordered_pool.h"
+#include "data/pack_captions.h"
 
 namespace tetra::data {
 namespace {
 
 namespace fs = std::filesystem;
+using embedded::Captioned;
 
-struct Colour {
-  double c[3];
-};
+// Bumped whenever the generated content changes for the same options, so an old folder is rebuilt.
+constexpr int kGeneratorVersion = 2;
+constexpr const char kReadyTitle[] = "tetra embedded dataset\n";
 
-Colour RandomColour(std::mt19937_64& rng) {
-  return {{255.0 * UniformUnit(rng), 255.0 * UniformUnit(rng), 255.0 * UniformUnit(rng)}};
-}
-
-double Uniform(std::mt19937_64& rng, double lo, double hi) {
-  return lo + (hi - lo) * UniformUnit(rng);
-}
-
-// 0 below `edge - width`, 1 above `edge + width`, a smooth ramp between: soft shape edges.
-double SoftStep(double x, double edge, double width) {
-  const double t = std::clamp((x - edge + width) / (2.0 * width), 0.0, 1.0);
-  return t * t * (3.0 - 2.0 * t);
-}
-
-// An RGB canvas in doubles; shapes are blended onto it and it is rounded to bytes once at the end.
-class Canvas {
- public:
-  Canvas(int64_t height, int64_t width)
-      : height_(height), width_(width), pixels_(static_cast<size_t>(height * width * 3)) {}
-
-  // Bilinear blend of four random corner colours.
-  void PaintGradient(std::mt19937_64& rng) {
-    const Colour corner[4] = {RandomColour(rng), RandomColour(rng), RandomColour(rng),
-                              RandomColour(rng)};
-    for (int64_t y = 0; y < height_; ++y) {
-      const double v = height_ > 1 ? static_cast<double>(y) / (height_ - 1) : 0.0;
-      for (int64_t x = 0; x < width_; ++x) {
-        const double u = width_ > 1 ? static_cast<double>(x) / (width_ - 1) : 0.0;
-        for (int c = 0; c < 3; ++c) {
-          const double top = corner[0].c[c] * (1 - u) + corner[1].c[c] * u;
-          const double bottom = corner[2].c[c] * (1 - u) + corner[3].c[c] * u;
-          At(y, x)[c] = top * (1 - v) + bottom * v;
-        }
-      }
-    }
-  }
-
-  // `coverage(x, y)` in [0, 1] says how much of `colour` lands on each pixel centre.
-  template <typename Coverage>
-  void Blend(const Colour& colour, Coverage coverage) {
-    for (int64_t y = 0; y < height_; ++y) {
-      for (int64_t x = 0; x < width_; ++x) {
-        const double a = coverage(x + 0.5, y + 0.5);
-        if (a <= 0.0) continue;
-        double* p = At(y, x);
-        for (int c = 0; c < 3; ++c) p[c] = p[c] * (1 - a) + colour.c[c] * a;
-      }
-    }
-  }
-
-  std::vector<uint8_t> Bytes() const {
-    std::vector<uint8_t> out(pixels_.size());
-    for (size_t i = 0; i < pixels_.size(); ++i) {
-      out[i] = static_cast<uint8_t>(std::clamp(std::floor(pixels_[i] + 0.5), 0.0, 255.0));
-    }
-    return out;
-  }
-
-  int64_t height() const { return height_; }
-  int64_t width() const { return width_; }
-
- private:
-  double* At(int64_t y, int64_t x) { return &pixels_[static_cast<size_t>((y * width_ + x) * 3)]; }
-
-  int64_t height_;
-  int64_t width_;
-  std::vector<double> pixels_;
-};
-
-void PaintDisc(Canvas& canvas, std::mt19937_64& rng) {
-  const double side = static_cast<double>(std::min(canvas.height(), canvas.width()));
-  const double cx = Uniform(rng, 0, canvas.width()), cy = Uniform(rng, 0, canvas.height());
-  const double radius = Uniform(rng, 0.1, 0.35) * side;
-  const double soft = Uniform(rng, 0.5, 3.0);
-  canvas.Blend(RandomColour(rng), [=](double x, double y) {
-    const double d = std::sqrt((x - cx) * (x - cx) + (y - cy) * (y - cy));
-    return 1.0 - SoftStep(d, radius, soft);
-  });
-}
-
-void PaintBox(Canvas& canvas, std::mt19937_64& rng) {
-  const double cx = Uniform(rng, 0, canvas.width()), cy = Uniform(rng, 0, canvas.height());
-  const double half_w = Uniform(rng, 0.08, 0.3) * canvas.width();
-  const double half_h = Uniform(rng, 0.08, 0.3) * canvas.height();
-  const double soft = Uniform(rng, 0.5, 3.0);
-  canvas.Blend(RandomColour(rng), [=](double x, double y) {
-    const double d = std::max(std::abs(x - cx) - half_w, std::abs(y - cy) - half_h);
-    return 1.0 - SoftStep(d, 0.0, soft);
-  });
-}
-
-// Translucent parallel bands along a random direction (a triangle wave, not sin: see file top).
-void PaintStripes(Canvas& canvas, std::mt19937_64& rng) {
-  double ux = Uniform(rng, -1, 1), uy = Uniform(rng, -1, 1);
-  const double norm = std::max(1e-6, std::sqrt(ux * ux + uy * uy));
-  ux /= norm;
-  uy /= norm;
-  const double period = Uniform(rng, 6.0, 20.0);
-  const double opacity = Uniform(rng, 0.3, 0.7);
-  canvas.Blend(RandomColour(rng), [=](double x, double y) {
-    const double phase = (x * ux + y * uy) / period;
-    const double triangle = std::abs(phase - std::floor(phase) - 0.5) * 2.0;  // in [0, 1]
-    return opacity * SoftStep(triangle, 0.5, 0.15);
-  });
-}
-
-ImageRecord MakeImage(const EmbeddedDatasetOptions& options, uint64_t split_tag,
-                      const std::string& split, int64_t index) {
-  std::mt19937_64 rng(HashSeeds({options.seed, split_tag, static_cast<uint64_t>(index)}));
-  Canvas canvas(UniformInt(rng, options.min_side, options.max_side),
-                UniformInt(rng, options.min_side, options.max_side));
-  canvas.PaintGradient(rng);
-  const int64_t shapes = UniformInt(rng, 2, 5);
-  for (int64_t s = 0; s < shapes; ++s) {
-    switch (UniformBelow(rng, 3)) {
-      case 0:
-        PaintDisc(canvas, rng);
-        break;
-      case 1:
-        PaintBox(canvas, rng);
-        break;
-      default:
-        PaintStripes(canvas, rng);
-        break;
-    }
-  }
-  char id[64];
-  std::snprintf(id, sizeof(id), "embedded/%s/%06lld", split.c_str(), static_cast<long long>(index));
-  return {id, ImageEncoding::kRawRgb8, canvas.height(), canvas.width(), canvas.Bytes()};
-}
-
-absl::Status WriteSplit(const EmbeddedDatasetOptions& options, const std::string& dir,
-                        const std::string& split, uint64_t split_tag, int64_t count) {
-  const std::string split_dir = (fs::path(dir) / split).string();
+absl::Status RecreateFolder(const std::string& path) {
   std::error_code ec;
-  fs::remove_all(split_dir, ec);  // left over from other options or an interrupted run
-  fs::create_directories(split_dir, ec);
+  fs::remove_all(path, ec);  // left over from other options or an interrupted run
+  fs::create_directories(path, ec);
   if (ec) {
     return absl::PermissionDeniedError(
-        absl::StrCat("embedded dataset: cannot create '", split_dir, "': ", ec.message()));
-  }
-  ShardSequence shards(split_dir, options.shard_size);
-  for (int64_t i = 0; i < count; ++i) {
-    if (absl::Status s = shards.Add(MakeImage(options, split_tag, split, i)); !s.ok()) return s;
-  }
-  return shards.Close();
-}
-
-absl::Status CheckOptions(const EmbeddedDatasetOptions& o) {
-  if (o.num_train < 1 || o.num_heldout < 1 || o.min_side < 1 || o.max_side < o.min_side ||
-      o.shard_size < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "embedded dataset: need num_train, num_heldout, shard_size >= 1 and 1 <= min_side <= "
-        "max_side; got num_train=", o.num_train, " num_heldout=", o.num_heldout, " min_side=",
-        o.min_side, " max_side=", o.max_side, " shard_size=", o.shard_size));
+        absl::StrCat("embedded dataset: cannot create '", path, "': ", ec.message()));
   }
   return absl::OkStatus();
 }
 
-// READY's whole content: the dataset is reused only when every option matches.
-std::string ReadyText(const EmbeddedDatasetOptions& o) {
-  return absl::StrCat("tetra embedded dataset\nshard_format_version=", kShardFormatVersion,
-                      "\nnum_train=", o.num_train, "\nnum_heldout=", o.num_heldout,
-                      "\nmin_side=", o.min_side, "\nmax_side=", o.max_side,
-                      "\nshard_size=", o.shard_size, "\nseed=", o.seed, "\n");
+// Samples [0, count) of one split: made on `threads` threads, written in index order into shards of
+// `shard_size` (so the bytes do not depend on the thread count), each shard then captioned.
+template <typename Writer, typename Record>
+absl::Status WriteSplit(const std::string& dir, int64_t count, const EmbeddedDatasetOptions& o,
+                        const std::function<absl::StatusOr<Captioned<Record>>(size_t)>& make,
+                        TextEncoder& encoder) {
+  if (absl::Status s = RecreateFolder(dir); !s.ok()) return s;
+  std::unique_ptr<Writer> writer;
+  std::string path;
+  std::vector<std::string> captions;
+  int64_t shards = 0;
+  auto close = [&]() -> absl::Status {
+    absl::Status s = writer->Finish();
+    writer.reset();
+    if (s.ok()) s = WriteShardCaptions(path, captions, &encoder, /*batch=*/256);
+    captions.clear();
+    ++shards;
+    return s;
+  };
+  const std::function<absl::Status(size_t, absl::StatusOr<Captioned<Record>> &&)> consume =
+      [&](size_t, absl::StatusOr<Captioned<Record>>&& sample) -> absl::Status {
+    if (!sample.ok()) return sample.status();
+    if (writer == nullptr) {
+      char name[32];
+      std::snprintf(name, sizeof(name), "shard-%05lld.h5", static_cast<long long>(shards));
+      path = (fs::path(dir) / name).string();
+      absl::StatusOr<std::unique_ptr<Writer>> created = Writer::Create(path);
+      if (!created.ok()) return created.status();
+      writer = std::move(*created);
+    }
+    if (absl::Status s = writer->Add(sample->record); !s.ok()) return s;
+    captions.push_back(std::move(sample->caption));
+    return writer->size() == o.shard_size ? close() : absl::OkStatus();
+  };
+  absl::Status s = RunOrdered<absl::StatusOr<Captioned<Record>>>(
+      0, static_cast<size_t>(count), o.threads, static_cast<size_t>(4 * o.threads), make, consume);
+  if (s.ok() && writer != nullptr) s = close();
+  return s;
 }
 
-bool ReadyMatches(const std::string& ready_path, const std::string& expected) {
-  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(ready_path);
-  return bytes.ok() && std::string(bytes->begin(), bytes->end()) == expected;
+// Both splits of one modality. `make(options, heldout, index)` builds one sample.
+template <typename Writer, typename Record, typename Make>
+absl::Status WriteModality(const std::string& dir, Modality modality, int64_t train,
+                           int64_t heldout, const EmbeddedDatasetOptions& o, Make make,
+                           TextEncoder& encoder) {
+  for (const bool is_heldout : {false, true}) {
+    const std::function<absl::StatusOr<Captioned<Record>>(size_t)> one =
+        [&](size_t i) -> absl::StatusOr<Captioned<Record>> {
+      return make(o, is_heldout, static_cast<int64_t>(i));
+    };
+    if (absl::Status s = WriteSplit<Writer, Record>(EmbeddedSplitDir(dir, modality, is_heldout),
+                                                    is_heldout ? heldout : train, o, one, encoder);
+        !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOptions(const EmbeddedDatasetOptions& o) {
+  const bool counts = o.num_train >= 1 && o.num_heldout >= 1 && o.video_train >= 1 &&
+                      o.video_heldout >= 1 && o.mesh_train >= 1 && o.mesh_heldout >= 1 &&
+                      o.shard_size >= 1 && o.threads >= 1;
+  const bool images = o.min_side >= 1 && o.max_side >= o.min_side;
+  const bool videos = o.video_min_side >= 16 && o.video_min_side % 16 == 0 &&
+                      o.video_max_side >= o.video_min_side && o.video_max_side % 16 == 0 &&
+                      o.video_frames >= 4 && o.video_fps > 0;
+  const bool meshes = o.mesh_views >= 1 && o.mesh_resolution >= 16 && o.mesh_resolution % 16 == 0;
+  const bool text = o.text_width >= 1 && o.text_width <= 65536;
+  if (counts && images && videos && meshes && text) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(
+      "embedded dataset: need every count, shard_size and threads >= 1, 1 <= min_side <= max_side, "
+      "video sides multiples of 16 with 16 <= video_min_side <= video_max_side, video_frames >= 4, "
+      "video_fps > 0, mesh_views >= 1, mesh_resolution a multiple of 16, 1 <= text_width <= "
+      "65536; got num_train=",
+      o.num_train, " num_heldout=", o.num_heldout, " min_side=", o.min_side,
+      " max_side=", o.max_side, " video_train=", o.video_train, " video_heldout=", o.video_heldout,
+      " video_frames=", o.video_frames, " video_min_side=", o.video_min_side,
+      " video_max_side=", o.video_max_side, " video_fps=", o.video_fps,
+      " mesh_train=", o.mesh_train, " mesh_heldout=", o.mesh_heldout, " mesh_views=", o.mesh_views,
+      " mesh_resolution=", o.mesh_resolution, " shard_size=", o.shard_size,
+      " text_width=", o.text_width, " threads=", o.threads));
+}
+
+// READY's whole content: the dataset is reused only when every option that shapes it matches
+// (`threads` does not change the bytes, so it is left out).
+std::string ReadyText(const EmbeddedDatasetOptions& o, const std::string& encoder) {
+  return absl::StrCat(
+      kReadyTitle, "generator_version=", kGeneratorVersion,
+      "\nshard_format_version=", kShardFormatVersion, "\nlayout=<modality>/{train,heldout}",
+      "\nnum_train=", o.num_train, "\nnum_heldout=", o.num_heldout, "\nmin_side=", o.min_side,
+      "\nmax_side=", o.max_side, "\nvideo_train=", o.video_train,
+      "\nvideo_heldout=", o.video_heldout, "\nvideo_frames=", o.video_frames,
+      "\nvideo_min_side=", o.video_min_side, "\nvideo_max_side=", o.video_max_side,
+      "\nvideo_fps=", o.video_fps, "\nmesh_train=", o.mesh_train, "\nmesh_heldout=", o.mesh_heldout,
+      "\nmesh_views=", o.mesh_views, "\nmesh_resolution=", o.mesh_resolution,
+      "\nshard_size=", o.shard_size, "\ntext_encoder=", encoder, "\nseed=", o.seed, "\n");
+}
+
+std::string ReadText(const std::string& path) {
+  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(path);
+  return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
 }
 
 // Several local ranks may ask for the same folder at once; the first builds it, the rest wait on
@@ -224,6 +172,10 @@ class FolderLock {
 
 }  // namespace
 
+std::string EmbeddedSplitDir(const std::string& dir, Modality modality, bool heldout) {
+  return (fs::path(dir) / ModalityName(modality) / (heldout ? "heldout" : "train")).string();
+}
+
 absl::Status EnsureEmbeddedDataset(const std::string& dir, const EmbeddedDatasetOptions& options) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   std::error_code ec;
@@ -235,17 +187,32 @@ absl::Status EnsureEmbeddedDataset(const std::string& dir, const EmbeddedDataset
   const std::string lock_path = (fs::path(dir) / ".lock").string();
   FolderLock lock(lock_path);
   if (!lock.ok()) {
-    return absl::PermissionDeniedError(absl::StrCat("embedded dataset: cannot lock '", lock_path,
-                                                    "': ", std::strerror(errno)));
+    return absl::PermissionDeniedError(
+        absl::StrCat("embedded dataset: cannot lock '", lock_path, "': ", std::strerror(errno)));
   }
+  HashedTextEncoder encoder(options.text_width);
   const std::string ready_path = (fs::path(dir) / "READY").string();
-  const std::string ready = ReadyText(options);
-  if (ReadyMatches(ready_path, ready)) return absl::OkStatus();
-  fs::remove(ready_path, ec);  // stale options: the shards are about to change
-  if (absl::Status s = WriteSplit(options, dir, "train", 1, options.num_train); !s.ok()) return s;
-  if (absl::Status s = WriteSplit(options, dir, "heldout", 2, options.num_heldout); !s.ok()) {
-    return s;
+  const std::string ready = ReadyText(options, encoder.name());
+  const std::string found = ReadText(ready_path);
+  if (found == ready) return absl::OkStatus();
+  if (absl::StartsWith(found, kReadyTitle)) {
+    // Ours, from other options or an older generator: drop the image-only layout's folders too.
+    fs::remove_all(fs::path(dir) / "train", ec);
+    fs::remove_all(fs::path(dir) / "heldout", ec);
   }
+  fs::remove(ready_path, ec);  // the shards are about to change
+  const EmbeddedDatasetOptions& o = options;
+  absl::Status s = WriteModality<ImageShardWriter, ImageRecord>(
+      dir, Modality::kImage, o.num_train, o.num_heldout, o, embedded::MakeImage, encoder);
+  if (s.ok()) {
+    s = WriteModality<VideoShardWriter, VideoRecord>(
+        dir, Modality::kVideo, o.video_train, o.video_heldout, o, embedded::MakeVideo, encoder);
+  }
+  if (s.ok()) {
+    s = WriteModality<MeshShardWriter, MeshRecord>(dir, Modality::kMesh, o.mesh_train,
+                                                   o.mesh_heldout, o, embedded::MakeMesh, encoder);
+  }
+  if (!s.ok()) return s;
   return WriteFileAtomically(ready_path, ready);
 }
 

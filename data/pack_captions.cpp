@@ -69,19 +69,7 @@ absl::StatusOr<int64_t> CaptionShard(const std::string& path,
     captioned += it->second.empty() ? 0 : 1;
   }
   *samples += static_cast<int64_t>(ids.size());
-  std::vector<uint16_t> embeddings;
-  if (encoder != nullptr) {
-    absl::StatusOr<std::vector<uint16_t>> embedded = EmbedCaptions(column, *encoder, batch);
-    if (!embedded.ok()) return embedded.status();
-    embeddings = std::move(*embedded);
-  }
-  absl::StatusOr<std::unique_ptr<ShardFileWriter>> writer = ShardFileWriter::Edit(path);
-  if (!writer.ok()) return writer.status();
-  absl::Status s = WriteTextColumns(**writer, column, embeddings,
-                                    encoder != nullptr ? encoder->width() : 0,
-                                    encoder != nullptr ? encoder->name() : "");
-  if (s.ok()) s = (*writer)->Finish(0);
-  if (!s.ok()) return s;
+  if (absl::Status s = WriteShardCaptions(path, column, encoder, batch); !s.ok()) return s;
   return captioned;
 }
 
@@ -98,6 +86,23 @@ std::string ReportText(const PackCaptionsOptions& options, const CaptionReport& 
 }
 
 }  // namespace
+
+absl::Status WriteShardCaptions(const std::string& path, const std::vector<std::string>& captions,
+                                TextEncoder* encoder, int64_t batch) {
+  std::vector<uint16_t> embeddings;
+  if (encoder != nullptr) {
+    absl::StatusOr<std::vector<uint16_t>> embedded = EmbedCaptions(captions, *encoder, batch);
+    if (!embedded.ok()) return embedded.status();
+    embeddings = std::move(*embedded);
+  }
+  absl::StatusOr<std::unique_ptr<ShardFileWriter>> writer = ShardFileWriter::Edit(path);
+  if (!writer.ok()) return writer.status();
+  absl::Status s = WriteTextColumns(**writer, captions, embeddings,
+                                    encoder != nullptr ? encoder->width() : 0,
+                                    encoder != nullptr ? encoder->name() : "");
+  if (s.ok()) s = (*writer)->Finish(0);
+  return s;
+}
 
 absl::StatusOr<CaptionReport> PackCaptions(const PackCaptionsOptions& options,
                                            TextEncoder* encoder) {

@@ -25,10 +25,8 @@ void StoreView(const Camera& cam, const RenderedView& view, MeshViews* out) {
 
 }  // namespace
 
-absl::StatusOr<MeshRecord> MeshFileToRecord(const std::string& path, const std::string& source_id,
-                                            const PackMeshesOptions& options) {
-  absl::StatusOr<TriangleMesh> mesh = LoadMeshFile(path);
-  if (!mesh.ok()) return mesh.status();
+absl::StatusOr<MeshRecord> MeshToRecord(const TriangleMesh& mesh, const std::string& source_id,
+                                        const PackMeshesOptions& options) {
   const std::vector<Camera> cameras =
       SphereCameras(options.views, options.radius, options.fov_degrees, options.resolution);
   std::vector<RenderedView> views;
@@ -36,19 +34,26 @@ absl::StatusOr<MeshRecord> MeshFileToRecord(const std::string& path, const std::
   record.views.count = options.views;
   record.views.resolution = options.resolution;
   for (const Camera& cam : cameras) {
-    views.push_back(RenderView(*mesh, cam, options.resolution));
+    views.push_back(RenderView(mesh, cam, options.resolution));
     StoreView(cam, views.back(), &record.views);
   }
   record.voxels = VoxelizeViews(cameras, views);
   if (record.voxels.count() == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": no surface is visible from the cameras (degenerate or flat mesh?)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        source_id, ": no surface is visible from the cameras (degenerate or flat mesh?)"));
   }
   record.info.source_id = source_id;
-  record.info.num_vertices = static_cast<int64_t>(mesh->positions.size());
-  record.info.num_faces = static_cast<int64_t>(mesh->faces.size());
-  record.info.colour = mesh->colour;
+  record.info.num_vertices = static_cast<int64_t>(mesh.positions.size());
+  record.info.num_faces = static_cast<int64_t>(mesh.faces.size());
+  record.info.colour = mesh.colour;
   return record;
+}
+
+absl::StatusOr<MeshRecord> MeshFileToRecord(const std::string& path, const std::string& source_id,
+                                            const PackMeshesOptions& options) {
+  absl::StatusOr<TriangleMesh> mesh = LoadMeshFile(path);
+  if (!mesh.ok()) return mesh.status();
+  return MeshToRecord(*mesh, source_id, options);
 }
 
 absl::StatusOr<PackReport> PackMeshes(const PackMeshesOptions& options) {

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "data/mesh_io.h"
 #include "data/mesh_shard.h"
 #include "data/pack.h"
 
@@ -21,7 +22,13 @@ struct PackMeshesOptions {
   float fov_degrees = 55.0f; // every point of [-0.5, 0.5]^3 stays in view at radius 2
 };
 
-// One mesh file -> its record (render, voxelise, features). Errors name the file.
+// A mesh already in world space -> its record: options.views views rendered, voxelised, nearest-view
+// features. Errors start with `source_id`. The embedded dataset feeds procedural meshes in here.
+absl::StatusOr<MeshRecord> MeshToRecord(const TriangleMesh& mesh, const std::string& source_id,
+                                        const PackMeshesOptions& options);
+
+// One mesh file -> its record (LoadMeshFile, then MeshToRecord). Load errors name the file, render
+// errors `source_id` (the packer's skip line names the relative path either way).
 absl::StatusOr<MeshRecord> MeshFileToRecord(const std::string& path, const std::string& source_id,
                                             const PackMeshesOptions& options);
 

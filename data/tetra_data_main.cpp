@@ -10,6 +10,7 @@
 #include "data/inspect.h"
 #include "data/loader.h"
 #include "data/pack.h"
+#include "data/hashed_text_encoder.h"
 #include "data/pack_captions.h"
 #include "data/pack_meshes.h"
 #include "data/pack_videos.h"
@@ -32,11 +33,12 @@ constexpr char kUsage[] =
     "      Imports every mesh under DIR (obj, ply, off, gltf, glb, 3ds, stl, fbx, dae), renders V\n"
     "      views (default 16 at 256x256) on the CPU and stores the occupied 64^3 voxels with their\n"
     "      nearest-view 16x16 patch features, plus the views and cameras.\n"
-    "  tetra-data pack captions --manifest FILE.csv|FILE.jsonl --shards OUT [--encoder FILE.pt]\n"
-    "                           [--batch N]\n"
+    "  tetra-data pack captions --manifest FILE.csv|FILE.jsonl --shards OUT\n"
+    "                           [--encoder FILE.pt|hashed:W] [--batch N]\n"
     "      Attaches captions (manifest columns path, caption; path = the sample's source_id) to\n"
     "      the shards in OUT and, with a TorchScript text encoder from\n"
-    "      scripts/export_text_encoder.py, their fp16 text embeddings.\n"
+    "      scripts/export_text_encoder.py, their fp16 text embeddings. --encoder hashed:W uses\n"
+    "      the built-in hashed bag-of-words encoder (W wide, default 64; for tests, not semantic).\n"
     "  Unreadable files are skipped and listed in OUT/pack_report.txt; --resume continues an\n"
     "  interrupted pack of the same inputs and settings.\n"
     "  tetra-data stream images|videos|meshes --in OUT [--batches N] [--max-tokens T]\n"
@@ -151,8 +153,9 @@ int PackCaptionsCommand(const std::vector<std::string>& args) {
   if (!s.ok()) return UsageError(std::string(s.message()));
   std::unique_ptr<TextEncoder> encoder;
   if (flags.Has("--encoder")) {
+    const std::string spec = flags.Text("--encoder");
     absl::StatusOr<std::unique_ptr<TextEncoder>> loaded =
-        LoadTorchScriptTextEncoder(flags.Text("--encoder"));
+        IsHashedTextEncoderSpec(spec) ? MakeHashedTextEncoder(spec) : LoadTorchScriptTextEncoder(spec);
     if (!loaded.ok()) return Failed(loaded.status());
     encoder = std::move(*loaded);
   }
