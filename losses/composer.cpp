@@ -18,7 +18,7 @@ WeightSchedule schedule_of(const std::string& text) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<LossComposer>> LossComposer::create(const LossOptions& options, const torch::Device& device,
-                                                                    std::ostream& log) {
+                                                                    std::ostream& log, SigLipLoss siglip) {
   if (auto status = validate(options); !status.ok()) return status;
   std::unique_ptr<LossComposer> composer(new LossComposer());
   composer->rec_weight_ = schedule_of(options.rec_weight);
@@ -28,7 +28,8 @@ absl::StatusOr<std::unique_ptr<LossComposer>> LossComposer::create(const LossOpt
   if (!networks.ok()) return networks.status();
   composer->networks_ = std::move(*networks);
   if (!term_keys_in_use(options, &TermWeights::siglip, "siglip").empty()) {
-    composer->siglip_ = SigLipLoss(SigLipLossOptions{options.siglip_logit_scale, options.siglip_logit_bias});
+    composer->siglip_ =
+        siglip ? siglip : SigLipLoss(SigLipLossOptions{options.siglip_logit_scale, options.siglip_logit_bias});
     composer->siglip_->to(device);
   }
   for (Modality m : kModalities) composer->add_terms(m, weights_of(options, m), options);

@@ -36,8 +36,11 @@ class LossComposer {
   // Validates the options, loads (or, where the config says so explicitly, randomly initialises)
   // every frozen network that a term with a non-zero weight needs, moves everything to `device`,
   // and writes one line per frozen network to `log` (path and SHA-256, or a RANDOM warning).
+  // `siglip`: trainable SigLIP parameters that outlive this composer (a trainer keeps one pair for
+  // the whole curriculum, while each stage composes its own losses); null: the composer makes its
+  // own from the options when a SigLIP weight is set.
   static absl::StatusOr<std::unique_ptr<LossComposer>> create(const LossOptions& options, const torch::Device& device,
-                                                              std::ostream& log);
+                                                              std::ostream& log, SigLipLoss siglip = nullptr);
 
   // The terms of `modality` whose inputs are given and whose weight at `step` is not zero.
   LossResult compute(Modality modality, const LossInputs& inputs, int64_t step);

@@ -26,7 +26,7 @@ GaussianLatent KLBottleneckImpl::forward(const torch::Tensor& h, bool sample,
   return {mean, logvar, mean + (0.5 * logvar).exp() * eps};
 }
 
-AttentionPoolingImpl::AttentionPoolingImpl(int64_t width, int64_t heads_, int64_t mlp_hidden)
+AttentionPoolingImpl::AttentionPoolingImpl(int64_t width, int64_t heads_, int64_t mlp_hidden, int64_t embed_dim)
     : heads(heads_) {
   probe = register_parameter("probe", torch::randn({1, width}) * 0.02);
   q_proj = register_module("q_proj", torch::nn::Linear(width, width));
@@ -34,6 +34,8 @@ AttentionPoolingImpl::AttentionPoolingImpl(int64_t width, int64_t heads_, int64_
   out_proj = register_module("out_proj", torch::nn::Linear(width, width));
   norm = register_module("norm", LayerNorm32(width));
   mlp = register_module("mlp", Mlp(width, mlp_hidden, /*bias=*/true));
+  if (embed_dim > 0 && embed_dim != width)
+    embed_proj = register_module("embed_proj", torch::nn::Linear(torch::nn::LinearOptions(width, embed_dim).bias(false)));
 }
 
 torch::Tensor AttentionPoolingImpl::forward(const torch::Tensor& h, const std::vector<int64_t>& offsets) {
@@ -49,6 +51,7 @@ torch::Tensor AttentionPoolingImpl::forward(const torch::Tensor& h, const std::v
   }
   auto x = out_proj->forward(torch::cat(pooled, 0));
   x = x + mlp->forward(norm->forward(x));
+  if (embed_proj) x = embed_proj->forward(x);
   return torch::nn::functional::normalize(x, torch::nn::functional::NormalizeFuncOptions().dim(-1));
 }
 

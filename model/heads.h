@@ -33,13 +33,16 @@ class KLBottleneckImpl : public torch::nn::Module {
 TORCH_MODULE(KLBottleneck);
 
 // SigLIP MAP head: one learnable probe cross-attends to all tokens of a sample (no RoPE), then
-// LayerNorm -> MLP with residual. Output: one L2-normalised width-d embedding per sample.
+// LayerNorm -> MLP with residual. Output: one L2-normalised embedding per sample, of width d, or of
+// width embed_dim through a final linear map when the text encoder's width differs from d (the
+// reference pairs the so400m model with a text encoder of its own width, so it has no projection).
 class AttentionPoolingImpl : public torch::nn::Module {
  public:
-  AttentionPoolingImpl(int64_t width, int64_t heads, int64_t mlp_hidden);
+  AttentionPoolingImpl(int64_t width, int64_t heads, int64_t mlp_hidden, int64_t embed_dim = 0);
   torch::Tensor forward(const torch::Tensor& h, const std::vector<int64_t>& offsets);  // [B, d]
   torch::Tensor probe;  // [1, d]
   torch::nn::Linear q_proj{nullptr}, kv_proj{nullptr}, out_proj{nullptr};
+  torch::nn::Linear embed_proj{nullptr};  // only when embed_dim != d
   LayerNorm32 norm{nullptr};
   Mlp mlp{nullptr};
   int64_t heads;

@@ -15,6 +15,7 @@ struct TokenizerOptions {
   int64_t heads = 16;
   int64_t mlp_hidden = 4304;
   int64_t latent_channels = 32;
+  int64_t embed_dim = 0;       // pooled embedding width (the text encoder's); 0: width
   int64_t position_grid = 16;  // learned 2D position table is grid x grid
   double rope_base = 10000.0;
   PatchSize patch;

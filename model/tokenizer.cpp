@@ -8,7 +8,7 @@ TokenizerImpl::TokenizerImpl(const TokenizerOptions& o) : options(o) {
   encoder = register_module("encoder", Encoder(o));
   bottleneck = register_module("bottleneck", KLBottleneck(o.width, o.latent_channels));
   decoder = register_module("decoder", Decoder(o));
-  pooling = register_module("pooling", AttentionPooling(o.width, o.heads, o.mlp_hidden));
+  pooling = register_module("pooling", AttentionPooling(o.width, o.heads, o.mlp_hidden, o.embed_dim));
 }
 
 TokenizerOutput TokenizerImpl::forward(const PackedTokens& tokens, const ForwardOptions& run) {
@@ -29,7 +29,7 @@ TokenizerOutput TokenizerImpl::forward(const PackedTokens& tokens, const Forward
     out.latent = bottleneck->forward(h, run.sample_latent, run.generator);
     out.kl_per_token = gaussian_kl_per_token(out.latent.mean, out.latent.logvar);
   }
-  out.reconstruction = decoder->forward(out.latent.sample.to(h.scalar_type()), tokens);
+  if (run.decode) out.reconstruction = decoder->forward(out.latent.sample.to(h.scalar_type()), tokens);
   if (run.pooled) out.pooled = pooling->forward(h, tokens.offsets);
   return out;
 }

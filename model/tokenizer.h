@@ -11,7 +11,7 @@
 namespace tetra::model {
 
 struct TokenizerOutput {
-  torch::Tensor reconstruction;  // [N, F] raw pixels per patch
+  torch::Tensor reconstruction;  // [N, F] raw pixels per patch; undefined when not decoding
   GaussianLatent latent;
   torch::Tensor kl_per_token;    // [N]; zeros in discrete (FSQ) mode, which has no KL term
   torch::Tensor fsq_indices;     // [N, groups] codebook indices; only in discrete mode
@@ -21,6 +21,7 @@ struct TokenizerOutput {
 struct ForwardOptions {
   bool sample_latent = true;     // false at evaluation: decode the mean
   bool pooled = false;           // run the understanding head
+  bool decode = true;            // false: no reconstruction (understanding tasks need only the encoder)
   std::optional<at::Generator> generator;
 };
 

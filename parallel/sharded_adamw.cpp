@@ -123,6 +123,32 @@ absl::Status ShardedAdamW::load(std::vector<torch::serialize::InputArchive>& arc
   return absl::OkStatus();
 }
 
+std::vector<ShardedAdamW::ParamState> ShardedAdamW::local_full_state(const std::vector<torch::Tensor>& params) const {
+  std::vector<ParamState> full(params.size());
+  for (size_t p = 0; p < params.size(); ++p) {
+    full[p].exp_avg = torch::zeros({params[p].numel()}, params[p].options());
+    full[p].exp_avg_sq = torch::zeros({params[p].numel()}, params[p].options());
+  }
+  for (const auto& [key, piece] : state_) {
+    auto& f = full[static_cast<size_t>(key.first)];
+    f.exp_avg.narrow(0, key.second, piece.exp_avg.numel()).copy_(piece.exp_avg);
+    f.exp_avg_sq.narrow(0, key.second, piece.exp_avg_sq.numel()).copy_(piece.exp_avg_sq);
+    f.step = piece.step;
+  }
+  return full;
+}
+
+void ShardedAdamW::set_full_state(const std::vector<ParamState>& full, const std::vector<ParamShard>& shards) {
+  state_.clear();
+  for (const auto& s : shards) {
+    const auto& f = full[static_cast<size_t>(s.param)];
+    if (f.step == 0) continue;
+    const int64_t n = s.value.numel();
+    state_[{s.param, s.offset}] =
+        Piece{f.exp_avg.narrow(0, s.offset, n).clone(), f.exp_avg_sq.narrow(0, s.offset, n).clone(), f.step};
+  }
+}
+
 std::pair<torch::Tensor, torch::Tensor> ShardedAdamW::moments(int64_t param, int64_t offset) const {
   auto it = state_.find({param, offset});
   if (it == state_.end()) return {};

@@ -57,6 +57,17 @@ class ShardedAdamW {
   // parameter whose saved state does not fit.
   absl::Status load(std::vector<torch::serialize::InputArchive>& archives, const std::vector<ParamShard>& shards);
 
+  // Whole-parameter state, for reshaping it between two optimizers (latent widening): for every
+  // parameter, flattened moments holding what this rank has and zeros elsewhere (sum over a ZeRO-1
+  // group to get the whole), and the step count (0: no state here).
+  struct ParamState {
+    torch::Tensor exp_avg, exp_avg_sq;
+    int64_t step = 0;
+  };
+  std::vector<ParamState> local_full_state(const std::vector<torch::Tensor>& params) const;
+  // The state of `shards` cut from whole-parameter state (a parameter with step 0 starts fresh).
+  void set_full_state(const std::vector<ParamState>& full, const std::vector<ParamShard>& shards);
+
   // Full (unsharded) state of one parameter range, for tests: {exp_avg, exp_avg_sq}; undefined
   // tensors when this rank holds no state there.
   std::pair<torch::Tensor, torch::Tensor> moments(int64_t param, int64_t offset) const;

@@ -17,8 +17,9 @@
 
 namespace tetra::trainer {
 
+// 3: the staged curriculum (stage, per-task data cursors, SigLIP parameters in model.pt).
 // 2: per-rank folders and sharded optimizer state (data parallelism). 1: single-process layout.
-inline constexpr int kCheckpointFormatVersion = 2;
+inline constexpr int kCheckpointFormatVersion = 3;
 
 struct CheckpointInfo {
   int64_t step = 0;

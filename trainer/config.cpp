@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -33,28 +34,43 @@ class YamlReader {
     keys_->push_back(name);
     // YAML::Node is a handle whose operator= overwrites the node it refers to, so the walk keeps
     // handles in optionals (copy-constructed, never assigned) and only ever reads through const.
-    std::optional<YAML::Node> saved = node_;
-    std::string saved_prefix = prefix_;
-    std::vector<std::string>* saved_keys = keys_;
     std::optional<YAML::Node> child;
     if (node_) {
       const YAML::Node& parent = *node_;
       YAML::Node found = parent[name];
       if (found.IsDefined()) child.emplace(found);
     }
-    prefix_ = prefix_ + name + ".";
-    if (child && !child->IsMap()) {
-      error(prefix_.substr(0, prefix_.size() - 1), "must be a mapping of keys");
-      child.reset();
+    visit_mapping(prefix_ + name, child, s);
+  }
+
+  // A sequence of mappings ("stages"): element i is read over make() into out[i] and its keys are
+  // named "stages.i.key", which is also how --set addresses them. Absent: one default element.
+  template <class T, class Make>
+  void list(const char* name, std::vector<T>& out, Make make) {
+    keys_->push_back(name);
+    std::optional<YAML::Node> seq;
+    if (node_) {
+      const YAML::Node& parent = *node_;
+      YAML::Node found = parent[name];
+      if (found.IsDefined()) seq.emplace(found);
     }
-    rebind(child);
-    std::vector<std::string> keys;
-    keys_ = &keys;
-    s.visit(*this);
-    if (child) check_unknown_keys(*child, keys);
-    rebind(saved);
-    prefix_ = saved_prefix;
-    keys_ = saved_keys;
+    out.clear();
+    if (!seq) {
+      out.push_back(make());
+      return;
+    }
+    const YAML::Node& items = *seq;
+    if (!items.IsSequence() || items.size() == 0) {
+      error(prefix_ + name, "must be a non-empty list of mappings, one per stage (- name: ...)");
+      out.push_back(make());
+      return;
+    }
+    for (size_t i = 0; i < items.size(); ++i) {
+      out.push_back(make());
+      std::optional<YAML::Node> item;
+      item.emplace(items[i]);
+      visit_mapping(absl::StrCat(prefix_, name, ".", i), item, out.back());
+    }
   }
 
   void field(const char* key, int64_t& value, IntRange range, const char* help) {
@@ -90,6 +106,27 @@ class YamlReader {
   }
 
  private:
+  // Reads struct `s` from `child` (a mapping, or absent: defaults stay) under the key `full_name`.
+  template <class T>
+  void visit_mapping(const std::string& full_name, std::optional<YAML::Node> child, T& s) {
+    std::optional<YAML::Node> saved = node_;
+    std::string saved_prefix = prefix_;
+    std::vector<std::string>* saved_keys = keys_;
+    prefix_ = full_name + ".";
+    if (child && !child->IsMap()) {
+      error(full_name, "must be a mapping of keys");
+      child.reset();
+    }
+    rebind(child);
+    std::vector<std::string> keys;
+    keys_ = &keys;
+    s.visit(*this);
+    if (child) check_unknown_keys(*child, keys);
+    rebind(saved);
+    prefix_ = saved_prefix;
+    keys_ = saved_keys;
+  }
+
   template <class T, class Valid>
   void read(const char* key, T& value, const std::string& allowed, Valid valid) {
     const std::string full = prefix_ + key;
@@ -141,6 +178,16 @@ class YamlWriter {
     s.visit(*this);
     out_ << YAML::EndMap;
   }
+  template <class T, class Make>
+  void list(const char* name, std::vector<T>& items, Make) {
+    out_ << YAML::Key << name << YAML::Value << YAML::BeginSeq;
+    for (auto& item : items) {
+      out_ << YAML::BeginMap;
+      item.visit(*this);
+      out_ << YAML::EndMap;
+    }
+    out_ << YAML::EndSeq;
+  }
   template <class T, class Bound>
   void field(const char* key, T& value, Bound, const char*) { out_ << YAML::Key << key << YAML::Value << value; }
   template <class T>
@@ -165,6 +212,19 @@ class FlatWriter {
     prefix_ += std::string(name) + ".";
     s.visit(*this);
     prefix_ = saved;
+  }
+  // Key-value style: every element ("stages.0.steps: 200"); the reference: one default element,
+  // its keys written "stages.N.key".
+  template <class T, class Make>
+  void list(const char* name, std::vector<T>& items, Make make) {
+    std::vector<T> shown = items;
+    if (style_ == Style::kMarkdown) shown = {make()};
+    for (size_t i = 0; i < shown.size(); ++i) {
+      const std::string saved = prefix_;
+      prefix_ += style_ == Style::kMarkdown ? absl::StrCat(name, ".N.") : absl::StrCat(name, ".", i, ".");
+      shown[i].visit(*this);
+      prefix_ = saved;
+    }
   }
   template <class T, class Bound>
   void field(const char* key, T& value, Bound bound, const char* help) { line(key, value, describe(bound), help); }
@@ -201,14 +261,80 @@ absl::Status apply_override(YAML::Node& root, const std::string& assignment, std
   }
   YAML::Node cursor;
   cursor.reset(root);
-  for (size_t i = 0; i + 1 < path.size(); ++i) {
-    if (!cursor[path[i]] || !cursor[path[i]].IsMap()) cursor[path[i]] = YAML::Node(YAML::NodeType::Map);
+  for (size_t i = 0; i < path.size(); ++i) {
+    const bool last = i + 1 == path.size();
+    if (cursor.IsSequence()) {  // "stages.1.steps": an element of a list that must exist
+      size_t index = 0;
+      if (!absl::SimpleAtoi(path[i], &index) || index >= cursor.size())
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--set '", assignment, "': '", path[i], "' is not an element of ", absl::StrJoin(path.begin(), path.begin() + i, "."),
+            ", which has ", cursor.size(), " (indices from 0)"));
+      if (last) {
+        cursor[index] = value;
+        break;
+      }
+      YAML::Node next = cursor[index];
+      cursor.reset(next);
+      continue;
+    }
+    if (last) {
+      cursor[path[i]] = value;
+      break;
+    }
+    if (!cursor[path[i]] || !(cursor[path[i]].IsMap() || cursor[path[i]].IsSequence()))
+      cursor[path[i]] = YAML::Node(YAML::NodeType::Map);
     YAML::Node next = cursor[path[i]];
     cursor.reset(next);
   }
-  cursor[path.back()] = value;
   keys->insert(key);
   return absl::OkStatus();
+}
+
+void check_sides(const std::string& stage, const char* what, int64_t lo, int64_t hi, int64_t patch,
+                 std::vector<std::string>* errors) {
+  if (lo > hi)
+    errors->push_back(absl::StrCat("key '", stage, what, "_min_side' (", lo, ") exceeds ", stage, what, "_max_side (", hi, ")"));
+  if (hi < patch)
+    errors->push_back(absl::StrCat("key '", stage, what, "_max_side' (", hi, ") is smaller than model.patch_size (", patch, ")"));
+}
+
+// What a stage needs from the rest of the config: sides that fit the patch, a task to run, data
+// for every task it runs, and a latent shape that only grows and fits FSQ where it is discrete.
+void check_stages(const Config& c, std::vector<std::string>* errors) {
+  int64_t channels = c.model.latent_channels;
+  for (size_t i = 0; i < c.stages.size(); ++i) {
+    const StageConfig& st = c.stages[i];
+    const std::string at = absl::StrCat("stages.", i, ".");
+    if (auto loss = losses::validate(st.loss); !loss.ok())
+      errors->push_back(absl::StrCat(at, "loss: ", loss.message()));
+    check_sides(at, "image", st.image_min_side, st.image_max_side, c.model.patch_size, errors);
+    check_sides(at, "video", st.video_min_side, st.video_max_side, c.model.patch_size, errors);
+    if (st.optim.min_lr > st.optim.lr)
+      errors->push_back(absl::StrCat("key '", at, "optim.min_lr' (", st.optim.min_lr, ") exceeds ", at, "optim.lr (", st.optim.lr, ")"));
+    if (st.latent_channels != 0 && st.latent_channels < channels)
+      errors->push_back(absl::StrCat("key '", at, "latent_channels' (", st.latent_channels, ") is below the ", channels,
+                                     " channels the latent already has: a stage can only widen it (0 keeps it)"));
+    if (st.latent_channels != 0) channels = std::max(channels, st.latent_channels);
+    if (st.discrete && c.model.fsq_groups * c.model.fsq_dims != channels)
+      errors->push_back(absl::StrCat("stage ", at, " is discrete, but model.fsq_groups x model.fsq_dims = ",
+                                     c.model.fsq_groups * c.model.fsq_dims, " differs from the ", channels,
+                                     " latent channels it has: set latent_channels or the fsq keys (SPEC: 8 x 6 = 48)"));
+    double shares = 0;
+    const std::pair<const char*, const TaskConfig*> tasks[] = {
+        {"image_rec", &st.tasks.image_rec}, {"image_und", &st.tasks.image_und}, {"video_rec", &st.tasks.video_rec},
+        {"video_und", &st.tasks.video_und}, {"3d_rec", &st.tasks.rec3d},        {"3d_und", &st.tasks.und3d}};
+    for (const auto& [name, task] : tasks) {
+      shares += task->share;
+      if (task->share <= 0 || c.data.source != "shards") continue;
+      const std::string modality = std::string(name).substr(0, std::string(name).find('_'));
+      const ModalityPaths& paths = modality == "image" ? c.data.image : modality == "video" ? c.data.video : c.data.asset3d;
+      if (paths.train.empty())
+        errors->push_back(absl::StrCat("key 'data.", modality, ".train' is empty, but ", at, "tasks.", name,
+                                       " samples it: give a folder made by `tetra-data pack`, or set that share to 0"));
+    }
+    if (shares <= 0)
+      errors->push_back(absl::StrCat("stage ", at, "name '", st.name, "' has no task with a share > 0 (", at, "tasks)"));
+  }
 }
 
 std::vector<std::string> cross_field_errors(const Config& c) {
@@ -223,19 +349,17 @@ std::vector<std::string> cross_field_errors(const Config& c) {
   else if ((width / heads) % 8 != 0)
     errors.push_back(absl::StrCat("model.width / model.heads = ", width / heads,
                                   " must be divisible by 8 for 4D RoPE; e.g. width ", heads * 8 * ((width / heads + 7) / 8)));
-  if (c.data.min_side > c.data.max_side)
-    errors.push_back(absl::StrCat("key 'data.min_side' (", c.data.min_side, ") exceeds data.max_side (", c.data.max_side, ")"));
-  if (c.data.max_side < c.model.patch_size)
-    errors.push_back(absl::StrCat("key 'data.max_side' (", c.data.max_side, ") is smaller than model.patch_size (", c.model.patch_size, ")"));
-  if (c.data.embedded_min_side > c.data.embedded_max_side)
-    errors.push_back("key 'data.embedded_min_side' exceeds data.embedded_max_side");
-  if (c.optim.min_lr > c.optim.lr)
-    errors.push_back(absl::StrCat("key 'optim.min_lr' (", c.optim.min_lr, ") exceeds optim.lr (", c.optim.lr, ")"));
+  if (c.optim.schedule.min_lr > c.optim.schedule.lr)
+    errors.push_back(absl::StrCat("key 'optim.min_lr' (", c.optim.schedule.min_lr, ") exceeds optim.lr (", c.optim.schedule.lr, ")"));
   if (c.parallel.first_bucket_mb > c.parallel.bucket_mb)
     errors.push_back(absl::StrCat("key 'parallel.first_bucket_mb' (", c.parallel.first_bucket_mb,
                                   ") exceeds parallel.bucket_mb (", c.parallel.bucket_mb, ")"));
-  if (c.data.source == "shards" && c.data.train_path.empty())
-    errors.push_back("key 'data.train_path' is required when data.source is 'shards' (a folder made by `tetra-data pack images`)");
+  if (c.data.video_frames % c.model.patch_time != 0)
+    errors.push_back(absl::StrCat("key 'data.video_frames' (", c.data.video_frames, ") must be a multiple of model.patch_time (",
+                                  c.model.patch_time, ")"));
+  if (c.data.video_min_stride > c.data.video_max_stride)
+    errors.push_back("key 'data.video_min_stride' exceeds data.video_max_stride");
+  check_stages(c, &errors);
   return errors;
 }
 
@@ -250,7 +374,7 @@ absl::StatusOr<Config> parse_config(const std::string& yaml_text, const std::str
     return absl::InvalidArgumentError(absl::StrCat(origin, ": not valid YAML: ", e.what()));
   }
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(origin, ": the top level must be a mapping (run:, model:, data:, optim:, loss:, parallel:)"));
+  if (!root.IsMap()) return absl::InvalidArgumentError(absl::StrCat(origin, ": the top level must be a mapping (run:, model:, data:, optim:, loss:, parallel:, stages:)"));
   std::set<std::string> overridden;
   for (const auto& o : overrides) {
     auto status = apply_override(root, o, &overridden);

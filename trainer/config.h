@@ -24,25 +24,33 @@ struct RunConfig {
   std::string name = "run";
   std::string out_dir = "runs";     // the run directory is out_dir/name
   int64_t seed = 0;
-  int64_t steps = 1000;
   int64_t log_every = 10;
-  int64_t eval_every = 100;         // 0: evaluate only at the start and the end
-  int64_t checkpoint_every = 100;   // 0: only at the end
+  int64_t eval_every = 100;         // 0: evaluate only at stage starts and ends
+  int64_t checkpoint_every = 100;   // 0: only at stage ends
   int64_t keep_checkpoints = 3;
   int64_t threads = 0;              // torch intra-op threads; 0: all cores
   std::string device = "cpu";
+  std::string progress = "auto";
+  bool tensorboard = true;
+  int64_t grid_samples = 4;
 
   template <class V> void visit(V& v) {
     v.field("name", name, "run name; the run directory is out_dir/name");
     v.field("out_dir", out_dir, "parent folder of run directories");
     v.field("seed", seed, IntRange{0, INT64_MAX}, "seeds model init, data order and latent noise");
-    v.field("steps", steps, IntRange{1, INT64_MAX}, "optimizer steps in total");
-    v.field("log_every", log_every, IntRange{1, INT64_MAX}, "steps between log lines");
-    v.field("eval_every", eval_every, IntRange{0, INT64_MAX}, "steps between held-out evaluations");
-    v.field("checkpoint_every", checkpoint_every, IntRange{0, INT64_MAX}, "steps between checkpoints");
+    v.field("log_every", log_every, IntRange{1, INT64_MAX}, "steps between log lines and metrics records");
+    v.field("eval_every", eval_every, IntRange{0, INT64_MAX},
+            "steps between held-out evaluations (also at every stage's start and end)");
+    v.field("checkpoint_every", checkpoint_every, IntRange{0, INT64_MAX},
+            "steps between checkpoints (also at every stage's end)");
     v.field("keep_checkpoints", keep_checkpoints, IntRange{1, 1000}, "newest checkpoints kept");
     v.field("threads", threads, IntRange{0, 1024}, "CPU threads for torch (0: all cores)");
     v.field("device", device, Choices{{"cpu", "cuda"}}, "where the model runs");
+    v.field("progress", progress, Choices{{"auto", "tty", "plain"}},
+            "progress display: a redrawn status line on a terminal, log lines otherwise (auto)");
+    v.field("tensorboard", tensorboard, "write TensorBoard event files to <run dir>/tensorboard");
+    v.field("grid_samples", grid_samples, IntRange{0, 64},
+            "held-out samples per modality shown as input | reconstruction in TensorBoard at each evaluation");
   }
 };
 
@@ -53,11 +61,15 @@ struct ModelConfig {
   int64_t heads = 0;
   int64_t mlp_hidden = 0;
   int64_t latent_channels = 32;
+  int64_t embed_dim = 0;
   int64_t position_grid = 16;
   int64_t patch_time = 4;
   int64_t patch_size = 16;
   double rope_base = 10000.0;
   bool sample_latent = true;
+  int64_t fsq_groups = 8;
+  int64_t fsq_dims = 6;
+  int64_t fsq_levels = 4;
 
   template <class V> void visit(V& v) {
     v.field("preset", preset, Choices{{"tiny", "small", "base", "so400m"}}, "size preset (SPEC section 2)");
@@ -65,79 +77,161 @@ struct ModelConfig {
     v.field("depth", depth, IntRange{0, 256}, "blocks in encoder and decoder (0: preset)");
     v.field("heads", heads, IntRange{0, 256}, "attention heads (0: preset)");
     v.field("mlp_hidden", mlp_hidden, IntRange{0, 65536}, "MLP hidden width (0: preset)");
-    v.field("latent_channels", latent_channels, IntRange{1, 4096}, "latent channels c per token");
+    v.field("latent_channels", latent_channels, IntRange{1, 4096},
+            "latent channels c per token at the start (a stage may widen it)");
+    v.field("embed_dim", embed_dim, IntRange{0, 65536},
+            "pooled embedding width = the text embeddings' width (0: width d, no projection)");
     v.field("position_grid", position_grid, IntRange{1, 256}, "learned 2D position table side");
     v.field("patch_time", patch_time, IntRange{1, 64}, "temporal patch size (frames)");
     v.field("patch_size", patch_size, IntRange{1, 256}, "spatial patch size (pixels)");
     v.field("rope_base", rope_base, RealRange{1.0, 1e9}, "4D RoPE frequency base");
     v.field("sample_latent", sample_latent,
             "training decodes z = mu + sigma * eps (false: decodes mu, a deterministic autoencoder)");
+    v.field("fsq_groups", fsq_groups, IntRange{1, 1024}, "FSQ (discrete stages): channel groups, one index each");
+    v.field("fsq_dims", fsq_dims, IntRange{1, 16}, "FSQ: channels per group (groups x dims = latent channels)");
+    v.field("fsq_levels", fsq_levels, IntRange{2, 64}, "FSQ: levels per channel (codebook = levels^dims per group)");
+  }
+};
+
+// Training and held-out shards of one modality (folders of *.h5 made by `tetra-data pack`).
+struct ModalityPaths {
+  std::string train;
+  std::string heldout;
+  template <class V> void visit(V& v) {
+    v.field("train", train, "training shards folder (needed when a stage samples this modality)");
+    v.field("heldout", heldout, "held-out shards folder (empty: this modality is not evaluated)");
   }
 };
 
 struct DataConfig {
   std::string source = "embedded";  // "embedded": generated on first run; "shards": packed folders
-  std::string train_path;           // shards: folder of *.h5; embedded: where to generate them
-  std::string heldout_path;         // shards: folder of held-out *.h5 (optional)
-  int64_t batch_size = 16;          // images per optimizer step, over all data-parallel ranks
-  int64_t micro_batch_size = 0;     // images per forward/backward on one rank; 0: batch_size / ranks
-  int64_t min_side = 64;
-  int64_t max_side = 512;
-  int64_t prefetch = 64;
+  std::string embedded_dir;         // embedded: where to generate (empty: <out_dir>/embedded-data)
+  ModalityPaths image, video, asset3d;
+  int64_t threads = 2;
+  int64_t prefetch = 32;
+  int64_t shuffle_buffer = 512;
   bool shuffle = true;
-  int64_t heldout_samples = 32;     // images scored at each evaluation
-  int64_t embedded_train = 512;
-  int64_t embedded_heldout = 64;
-  int64_t embedded_min_side = 48;
-  int64_t embedded_max_side = 96;
+  double downscale_probability = 0.0;
+  int64_t video_frames = 16;
+  int64_t video_min_stride = 1;
+  int64_t video_max_stride = 3;
+  int64_t heldout_samples = 32;     // per modality, scored at each evaluation
+  int64_t heldout_max_tokens = 4096;
 
   template <class V> void visit(V& v) {
     v.field("source", source, Choices{{"embedded", "shards"}}, "where samples come from");
-    v.field("train_path", train_path, "training shards folder (embedded: generated there)");
-    v.field("heldout_path", heldout_path, "held-out shards folder (empty: no held-out eval for shards)");
-    v.field("batch_size", batch_size, IntRange{1, 1 << 20}, "images per optimizer step, summed over all ranks");
-    v.field("micro_batch_size", micro_batch_size, IntRange{0, 1 << 20},
-            "images per forward/backward on one rank (0: batch_size / ranks); smaller accumulates gradients");
-    v.field("min_side", min_side, IntRange{1, 1 << 16}, "resize up when a side is shorter");
-    v.field("max_side", max_side, IntRange{1, 1 << 16}, "resize down when a side is longer");
-    v.field("prefetch", prefetch, IntRange{1, 1 << 20}, "decoded samples queued ahead");
+    v.field("embedded_dir", embedded_dir, "embedded: folder it is generated in (empty: <out_dir>/embedded-data)");
+    v.section("image", image);
+    v.section("video", video);
+    v.section("3d", asset3d);
+    v.field("threads", threads, IntRange{1, 256}, "decode threads per task loader");
+    v.field("prefetch", prefetch, IntRange{1, 1 << 20}, "decoded samples queued ahead, per task loader");
+    v.field("shuffle_buffer", shuffle_buffer, IntRange{1, 1 << 24}, "seeded shuffle buffer, samples");
     v.field("shuffle", shuffle, "shuffle sample order per epoch");
-    v.field("heldout_samples", heldout_samples, IntRange{0, 1 << 20}, "held-out images per evaluation");
-    v.field("embedded_train", embedded_train, IntRange{1, 1 << 20}, "embedded dataset: training images");
-    v.field("embedded_heldout", embedded_heldout, IntRange{1, 1 << 20}, "embedded dataset: held-out images");
-    v.field("embedded_min_side", embedded_min_side, IntRange{16, 4096}, "embedded dataset: smallest side");
-    v.field("embedded_max_side", embedded_max_side, IntRange{16, 4096}, "embedded dataset: largest side");
+    v.field("downscale_probability", downscale_probability, RealRange{0.0, 1.0},
+            "chance of a random down-scale of a training image or video (SPEC 1)");
+    v.field("video_frames", video_frames, IntRange{1, 4096}, "frames per video window (a multiple of model.patch_time)");
+    v.field("video_min_stride", video_min_stride, IntRange{1, 64}, "smallest frame stride of a training window");
+    v.field("video_max_stride", video_max_stride, IntRange{1, 64}, "largest frame stride of a training window");
+    v.field("heldout_samples", heldout_samples, IntRange{0, 1 << 20}, "held-out samples per modality per evaluation");
+    v.field("heldout_max_tokens", heldout_max_tokens, IntRange{1, 1 << 24}, "token budget of a held-out batch");
   }
 };
 
-struct OptimConfig {
+// The learning-rate schedule: linear warm-up, then cosine decay, within each stage.
+struct LrSchedule {
   double lr = 3e-4;
   double min_lr = 3e-5;
   int64_t warmup_steps = 2000;
-  double beta1 = 0.9;
-  double beta2 = 0.95;
-  double eps = 1e-8;
-  double weight_decay = 0.1;
   double encoder_lr_multiplier = 0.1;
-  double grad_clip = 1.0;           // 0: no clipping
-  double ema_decay = 0.9999;
 
   template <class V> void visit(V& v) {
     v.field("lr", lr, RealRange{0.0, 1.0}, "peak learning rate after warm-up");
     v.field("min_lr", min_lr, RealRange{0.0, 1.0}, "learning rate at the end of cosine decay");
     v.field("warmup_steps", warmup_steps, IntRange{0, INT64_MAX}, "linear warm-up steps");
+    v.field("encoder_lr_multiplier", encoder_lr_multiplier, RealRange{0.0, 10.0},
+            "encoder lr = lr * this (0 freezes the encoder)");
+  }
+};
+
+struct OptimConfig {
+  LrSchedule schedule;              // the default of every stage's `optim:`
+  double beta1 = 0.9;
+  double beta2 = 0.95;
+  double eps = 1e-8;
+  double weight_decay = 0.1;
+  double grad_clip = 1.0;           // 0: no clipping
+  double ema_decay = 0.9999;
+
+  template <class V> void visit(V& v) {
+    schedule.visit(v);
     v.field("beta1", beta1, RealRange{0.0, 0.999999}, "AdamW beta1");
     v.field("beta2", beta2, RealRange{0.0, 0.999999}, "AdamW beta2");
     v.field("eps", eps, RealRange{1e-12, 1e-2}, "AdamW epsilon");
     v.field("weight_decay", weight_decay, RealRange{0.0, 10.0}, "AdamW decoupled weight decay (matrices only)");
-    v.field("encoder_lr_multiplier", encoder_lr_multiplier, RealRange{0.0, 10.0}, "encoder lr = lr * this");
     v.field("grad_clip", grad_clip, RealRange{0.0, 1e6}, "max global gradient norm (0: off)");
-    v.field("ema_decay", ema_decay, RealRange{0.0, 1.0}, "EMA of weights: ema = d*ema + (1-d)*w");
+    v.field("ema_decay", ema_decay, RealRange{0.0, 1.0}, "EMA of weights: ema = d*ema + (1-d)*w, carried across stages");
   }
 };
 
 // The `loss:` section: every term of SPEC section 3, per modality (losses/loss_options.h).
 using LossConfig = losses::LossOptions;
+
+// One task of a stage's mix (SPEC 4): its share of the round-robin cycle (= its gradient-
+// accumulation count relative to the others) and its batch, a token budget per rank.
+struct TaskConfig {
+  double share = 0;
+  int64_t max_tokens = 4096;
+  int64_t max_samples = 0;
+
+  template <class V> void visit(V& v) {
+    v.field("share", share, RealRange{0.0, 1e6}, "share of the stage's task cycle (0: task off)");
+    v.field("max_tokens", max_tokens, IntRange{1, 1 << 24}, "token budget of one micro-batch on one rank");
+    v.field("max_samples", max_samples, IntRange{0, 1 << 20}, "also stop a micro-batch at this many samples (0: no limit)");
+  }
+};
+
+struct TaskMix {
+  TaskConfig image_rec{1.0}, image_und, video_rec, video_und, rec3d, und3d;
+
+  template <class V> void visit(V& v) {
+    v.section("image_rec", image_rec);
+    v.section("image_und", image_und);
+    v.section("video_rec", video_rec);
+    v.section("video_und", video_und);
+    v.section("3d_rec", rec3d);
+    v.section("3d_und", und3d);
+  }
+};
+
+// One stage of the curriculum (SPEC 4). Its `optim:` and `loss:` start from the top-level optim
+// schedule and loss section, so a stage lists only what it changes.
+struct StageConfig {
+  std::string name = "stage";
+  int64_t steps = 1000;
+  int64_t latent_channels = 0;      // 0: keep; larger: widen with zero rows/columns at the stage start
+  bool discrete = false;
+  int64_t image_min_side = 64, image_max_side = 512;
+  int64_t video_min_side = 64, video_max_side = 512;
+  TaskMix tasks;
+  LrSchedule optim;
+  LossConfig loss;
+
+  template <class V> void visit(V& v) {
+    v.field("name", name, "stage name (logs, TensorBoard, checkpoints)");
+    v.field("steps", steps, IntRange{1, INT64_MAX}, "optimizer steps (task cycles) in this stage");
+    v.field("latent_channels", latent_channels, IntRange{0, 4096},
+            "widen the latent to this many channels at the stage start (0: keep; SPEC: 48 from stage 2)");
+    v.field("discrete", discrete, "FSQ bottleneck (model.fsq_*) instead of the Gaussian one (SPEC stage 4)");
+    v.field("image_min_side", image_min_side, IntRange{1, 1 << 16}, "images: resize up when a side is shorter");
+    v.field("image_max_side", image_max_side, IntRange{1, 1 << 16}, "images: resize down when a side is longer");
+    v.field("video_min_side", video_min_side, IntRange{1, 1 << 16}, "video frames: resize up when a side is shorter");
+    v.field("video_max_side", video_max_side, IntRange{1, 1 << 16}, "video frames: resize down when a side is longer");
+    v.section("tasks", tasks);
+    v.section("optim", optim);
+    v.section("loss", loss);
+  }
+};
 
 // Data parallelism (docs/distributed.md). The world size comes from the launcher, not from here.
 struct ParallelConfig {
@@ -165,6 +259,21 @@ struct Config {
   OptimConfig optim;
   LossConfig loss;
   ParallelConfig parallel;
+  std::vector<StageConfig> stages;  // run in order; absent in the YAML: one default stage
+
+  // A stage before its YAML is read: the top-level schedule and losses (already read, since
+  // visit() reads `optim` and `loss` before `stages`).
+  StageConfig stage_defaults() const {
+    StageConfig s;
+    s.optim = optim.schedule;
+    s.loss = loss;
+    return s;
+  }
+  int64_t total_steps() const {
+    int64_t n = 0;
+    for (const auto& s : stages) n += s.steps;
+    return n;
+  }
 
   template <class V> void visit(V& v) {
     v.section("run", run);
@@ -173,6 +282,7 @@ struct Config {
     v.section("optim", optim);
     v.section("loss", loss);
     v.section("parallel", parallel);
+    v.list("stages", stages, [this] { return stage_defaults(); });
   }
 };
 

@@ -27,6 +27,12 @@ void WeightEma::swap_into_model() {
   }
 }
 
+void WeightEma::widen(const torch::Tensor& live, const std::function<torch::Tensor(const torch::Tensor&)>& widen_like) {
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < live_.size(); ++i)
+    if (live_[i].is_same(live)) shadow_[i] = widen_like(shadow_[i]).contiguous();
+}
+
 void WeightEma::save(torch::serialize::OutputArchive& archive) const {
   for (size_t i = 0; i < names_.size(); ++i) archive.write(names_[i], shadow_[i]);
 }

@@ -1,5 +1,6 @@
 // Exponential moving average of the weights: ema <- decay * ema + (1 - decay) * w after each step.
 #pragma once
+#include <functional>
 #include <torch/nn/module.h>
 #include <torch/serialize/archive.h>
 
@@ -13,6 +14,8 @@ class WeightEma {
   void update();
   // Swaps EMA and live weights in place (call twice to swap back): evaluation without a copy model.
   void swap_into_model();
+  // After `live` (one of the model's parameters) was widened in place: widen its shadow the same way.
+  void widen(const torch::Tensor& live, const std::function<torch::Tensor(const torch::Tensor&)>& widen_like);
   void save(torch::serialize::OutputArchive& archive) const;
   void load(torch::serialize::InputArchive& archive);
 

@@ -2,30 +2,217 @@
 
 #include <torch/torch.h>
 
+#include <cmath>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "data/loader.h"
 #include "losses/reconstruction.h"
+#include "trainer/eval_metrics.h"
+#include "trainer/tasks.h"
 
 namespace tetra::trainer {
+namespace {
 
-double evaluate(model::Tokenizer& model, const std::vector<model::PackedTokens>& batches,
-                const model::PatchSize& patch, parallel::Communicator& host_comm) {
-  double weighted = 0, tokens = 0;
-  {
-    torch::NoGradGuard no_grad;
-    model->eval();
-    for (size_t b = static_cast<size_t>(host_comm.rank()); b < batches.size(); b += static_cast<size_t>(host_comm.size())) {
-      model::ForwardOptions run;
-      run.sample_latent = false;
-      auto out = model->forward(batches[b], run);
-      const double n = static_cast<double>(batches[b].num_tokens());
-      weighted += losses::l1_reconstruction(out.reconstruction, batches[b].features, batches[b], patch).item<double>() * n;
-      tokens += n;
-    }
-    model->train();
+// Keeps the first `keep` samples of a loader batch (a held-out set takes each sample once).
+void trim_batch(data::Batch* batch, size_t keep, int64_t features) {
+  if (batch->samples.size() <= keep) return;
+  const int64_t tokens = batch->cu_seqlens[keep];
+  batch->samples.resize(keep);
+  batch->cu_seqlens.resize(keep + 1);
+  batch->features.resize(static_cast<size_t>(tokens * features));
+  batch->coords.resize(static_cast<size_t>(tokens * 4));
+  batch->num_tokens = tokens;
+}
+
+absl::StatusOr<HeldoutSet> load_set(const Config& config, size_t stage, data::Modality modality, torch::Device device) {
+  data::LoaderOptions options = heldout_loader_options(config, stage, modality);
+  auto loader = data::Loader::Create(options);
+  if (!loader.ok()) return loader.status();
+  HeldoutSet set;
+  set.modality = modality;
+  const int64_t target = std::min(config.data.heldout_samples, (*loader)->total_samples());
+  while (set.samples < target) {
+    auto batch = (*loader)->Next();
+    if (!batch.ok()) return batch.status();
+    trim_batch(&*batch, static_cast<size_t>(target - set.samples), options.patch.features());
+    set.samples += static_cast<int64_t>(batch->samples.size());
+    TaskBatch converted = to_task_batch(Task::kImageReconstruction, std::move(*batch));
+    set.batches.push_back({converted.tokens.to(device), converted.text_embeddings.defined()
+                                                             ? converted.text_embeddings.to(device)
+                                                             : torch::Tensor()});
   }
-  auto sums = torch::tensor({weighted, tokens}, torch::kDouble);
-  host_comm.all_reduce(sums, parallel::ReduceOp::kSum)->wait();
-  const double total = sums[1].item<double>();
-  return total > 0 ? sums[0].item<double>() / total : 0.0;
+  return set;
+}
+
+// [frames, H, W, 3] of sample i: its real frames, or for a mesh the voxels' frame-0 patches.
+torch::Tensor sample_pixels(const torch::Tensor& features, const model::PackedTokens& tokens, size_t i,
+                            const model::PatchSize& patch, bool mesh) {
+  auto part = features.narrow(0, tokens.offsets[i], tokens.offsets[i + 1] - tokens.offsets[i]);
+  if (mesh) return part.view({part.size(0), patch.t, patch.h, patch.w, patch.c}).select(1, 0);
+  const auto& grid = tokens.grids[i];
+  auto frames = model::unpatchify(part, grid, patch);
+  const int64_t real = grid.frames > 0 ? grid.frames : frames.size(0);
+  return frames.narrow(0, 0, real);
+}
+
+struct Sums {
+  double l1 = 0, tokens = 0, psnr = 0, ssim = 0, samples = 0;
+};
+
+void add_reconstruction(const HeldoutBatch& b, const model::TokenizerOutput& out, const model::PatchSize& patch,
+                        bool mesh, Sums* sums, Comparison* shown, int64_t show) {
+  const double n = static_cast<double>(b.tokens.num_tokens());
+  sums->l1 += losses::l1_reconstruction(out.reconstruction, b.tokens.features, b.tokens, patch).item<double>() * n;
+  sums->tokens += n;
+  auto recon = out.reconstruction.to(torch::kFloat).clamp(-1, 1);
+  for (size_t i = 0; i < b.tokens.grids.size(); ++i) {
+    auto target = sample_pixels(b.tokens.features, b.tokens, i, patch, mesh).cpu();
+    auto decoded = sample_pixels(recon, b.tokens, i, patch, mesh).cpu();
+    sums->psnr += psnr(decoded, target);
+    if (!mesh) {
+      double s = 0;
+      for (int64_t f = 0; f < target.size(0); ++f) s += ssim(decoded[f], target[f]);
+      sums->ssim += s / static_cast<double>(target.size(0));
+    }
+    sums->samples += 1;
+    if (shown && static_cast<int64_t>(shown->inputs.size()) < show) {
+      // A mesh's first voxel patches, tiled 8 to a row, stand in for its views until the splat decoder exists.
+      auto tile = [&](const torch::Tensor& t) {
+        if (!mesh) return t;
+        const int64_t cells = std::min<int64_t>(64, t.size(0) / 8 * 8);
+        if (cells == 0) return t.narrow(0, 0, 1);
+        return t.narrow(0, 0, cells).view({cells / 8, 8, patch.h, patch.w, 3}).permute({0, 2, 1, 3, 4})
+            .reshape({1, cells / 8 * patch.h, 8 * patch.w, 3});
+      };
+      shown->inputs.push_back(tile(target));
+      shown->reconstructions.push_back(tile(decoded));
+    }
+  }
+}
+
+// Codebook histogram per group, [groups, codebook_size].
+void add_codes(const torch::Tensor& indices, const model::FsqOptions& fsq, torch::Tensor* counts) {
+  auto idx = indices.to(torch::kCPU, torch::kLong);
+  for (int64_t g = 0; g < fsq.groups; ++g)
+    (*counts)[g].index_add_(0, idx.select(1, g), torch::ones({idx.size(0)}, torch::kDouble));
+}
+
+std::pair<double, double> usage_and_perplexity(const torch::Tensor& counts) {
+  double usage = 0, perplexity = 0;
+  for (int64_t g = 0; g < counts.size(0); ++g) {
+    auto c = counts[g];
+    const double total = c.sum().item<double>();
+    if (total <= 0) continue;
+    auto p = c / total;
+    usage += (c > 0).to(torch::kDouble).mean().item<double>();
+    perplexity += std::exp(-(p * torch::log(p.clamp_min(1e-300))).sum().item<double>());
+  }
+  return {usage / static_cast<double>(counts.size(0)), perplexity / static_cast<double>(counts.size(0))};
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_t stage, torch::Device device) {
+  std::vector<HeldoutSet> sets;
+  for (data::Modality m : {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh}) {
+    bool used = false;
+    for (const TaskShare& share : task_mix(config.stages[stage])) used = used || task_modality(share.task) == m;
+    if (!used || modality_dir(config, m, /*heldout=*/true).empty() || config.data.heldout_samples == 0) continue;
+    auto set = load_set(config, stage, m, device);
+    if (!set.ok())
+      return absl::Status(set.status().code(), absl::StrCat("held-out ", data::ModalityName(m), " data: ", set.status().message()));
+    sets.push_back(std::move(*set));
+  }
+  return sets;
+}
+
+EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets, const model::PatchSize& patch,
+                    parallel::Communicator& host, const std::string& prefix, int64_t comparisons) {
+  EvalResult result;
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const auto& fsq = model->options.fsq;
+  for (const HeldoutSet& set : sets) {
+    const bool mesh = set.modality == data::Modality::kMesh;
+    const bool text = !set.batches.empty() && set.batches[0].text_embeddings.defined();
+    const std::string name = losses::modality_name(loss_modality(set.modality));
+    Sums sums;
+    torch::Tensor pooled, texts;
+    auto counts = torch::zeros({fsq.groups, model->options.discrete ? fsq.codebook_size() : 1}, torch::kDouble);
+    Comparison* shown = host.rank() == 0 && comparisons > 0 ? &result.comparisons[name] : nullptr;
+    int64_t first = 0;
+    for (size_t b = 0; b < set.batches.size(); ++b) {
+      const HeldoutBatch& batch = set.batches[b];
+      const int64_t count = batch.tokens.num_samples();
+      if (text && !pooled.defined()) {
+        pooled = torch::zeros({set.samples, batch.text_embeddings.size(1)}, torch::kDouble);
+        texts = torch::zeros({set.samples, batch.text_embeddings.size(1)}, torch::kDouble);
+      }
+      if (text) texts.narrow(0, first, count).copy_(batch.text_embeddings.cpu());
+      if (static_cast<int>(b % static_cast<size_t>(host.size())) == host.rank()) {
+        model::ForwardOptions run;
+        run.sample_latent = false;
+        run.pooled = text;
+        auto out = model->forward(batch.tokens, run);
+        add_reconstruction(batch, out, patch, mesh, &sums, b == 0 ? shown : nullptr, comparisons);
+        if (text) pooled.narrow(0, first, count).copy_(out.pooled.cpu());
+        if (model->options.discrete) add_codes(out.fsq_indices, fsq, &counts);
+      }
+      first += count;
+    }
+    auto totals = torch::tensor({sums.l1, sums.tokens, sums.psnr, sums.ssim, sums.samples}, torch::kDouble);
+    host.all_reduce(totals, parallel::ReduceOp::kSum)->wait();
+    const double samples = std::max(1.0, totals[4].item<double>());
+    const std::string at = prefix + "/" + name + "/";
+    result.metrics.push_back({at + "l1", totals[0].item<double>() / std::max(1.0, totals[1].item<double>())});
+    result.metrics.push_back({at + "psnr", totals[2].item<double>() / samples});
+    if (!mesh) result.metrics.push_back({at + "ssim", totals[3].item<double>() / samples});
+    if (text) {
+      host.all_reduce(pooled, parallel::ReduceOp::kSum)->wait();
+      const RetrievalScores r = retrieval_recall(pooled.to(torch::kFloat), texts.to(torch::kFloat));
+      result.metrics.push_back({at + "t2v_r1", r.text_to_visual_r1});
+      result.metrics.push_back({at + "t2v_r5", r.text_to_visual_r5});
+      result.metrics.push_back({at + "v2t_r1", r.visual_to_text_r1});
+      result.metrics.push_back({at + "v2t_r5", r.visual_to_text_r5});
+      result.metrics.push_back({at + "chance_r1", 1.0 / static_cast<double>(set.samples)});
+    }
+    if (model->options.discrete) {
+      host.all_reduce(counts, parallel::ReduceOp::kSum)->wait();
+      const auto [usage, perplexity] = usage_and_perplexity(counts);
+      result.metrics.push_back({at + "fsq_usage", usage});
+      result.metrics.push_back({at + "fsq_perplexity", perplexity});
+    }
+  }
+  model->train();
+  return result;
+}
+
+std::string format_eval_table(const std::vector<std::pair<std::string, double>>& metrics) {
+  // Rows: "<prefix>/<modality>"; columns: the metric names in first-seen order.
+  std::vector<std::string> rows, columns;
+  std::map<std::pair<std::string, std::string>, double> cells;
+  for (const auto& [key, value] : metrics) {
+    const size_t cut = key.rfind('/');
+    const std::string row = key.substr(0, cut), column = key.substr(cut + 1);
+    if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);
+    if (std::find(columns.begin(), columns.end(), column) == columns.end()) columns.push_back(column);
+    cells[{row, column}] = value;
+  }
+  std::ostringstream out;
+  out << absl::StrFormat("%-18s", "");
+  for (const auto& c : columns) out << absl::StrFormat(" %10s", c);
+  out << "\n";
+  for (const auto& r : rows) {
+    out << absl::StrFormat("%-18s", r);
+    for (const auto& c : columns) {
+      auto it = cells.find({r, c});
+      out << (it == cells.end() ? absl::StrFormat(" %10s", "-") : absl::StrFormat(" %10.4f", it->second));
+    }
+    out << "\n";
+  }
+  return out.str();
 }
 
 }  // namespace tetra::trainer

@@ -1,16 +1,53 @@
-// Held-out evaluation, shared out over the data-parallel ranks.
+// Held-out evaluation (issue: curriculum): reconstruction quality per modality (L1, PSNR, SSIM;
+// 3D through the voxel features, since the splat decoder does not exist yet), zero-shot retrieval
+// from pooled embeddings against the stored text embeddings (R@1, R@5 both ways), and, for a
+// discrete latent, FSQ codebook usage and perplexity. Shared out over the data-parallel ranks.
 #pragma once
+#include <torch/types.h>
+
+#include <map>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "data/modality.h"
 #include "model/tokenizer.h"
 #include "parallel/communicator.h"
+#include "trainer/config.h"
 
 namespace tetra::trainer {
 
-// Token-weighted mean L1 over every held-out batch, decoding the posterior mean (no noise, so it
-// is comparable across steps). Rank r scores batches b with b % ranks == r and the sums are
-// all-reduced: every rank returns the one-process number. Collective over `host_comm`.
-double evaluate(model::Tokenizer& model, const std::vector<model::PackedTokens>& batches,
-                const model::PatchSize& patch, parallel::Communicator& host_comm);
+struct HeldoutBatch {
+  model::PackedTokens tokens;
+  torch::Tensor text_embeddings;  // [B, D], undefined when the samples carry none
+};
+
+struct HeldoutSet {
+  data::Modality modality = data::Modality::kImage;
+  std::vector<HeldoutBatch> batches;
+  int64_t samples = 0;
+};
+
+// The first data.heldout_samples held-out samples (each at most once) of every modality that stage
+// `stage`'s tasks use and that has held-out shards, at that stage's resolution, on `device`.
+absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_t stage, torch::Device device);
+
+struct Comparison {  // input vs reconstruction, [T, H, W, 3] in [-1, 1], for TensorBoard grids
+  std::vector<torch::Tensor> inputs, reconstructions;
+};
+
+struct EvalResult {
+  std::vector<std::pair<std::string, double>> metrics;  // "eval/image/psnr", "eval/video/t2v_r1", ...
+  std::map<std::string, Comparison> comparisons;        // by modality name; rank 0 only
+};
+
+// Collective over `host`. Decodes the posterior mean (no noise), so numbers compare across steps.
+// Keys are prefixed with `prefix` ("eval" or "eval_ema").
+EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets, const model::PatchSize& patch,
+                    parallel::Communicator& host, const std::string& prefix, int64_t comparisons = 0);
+
+// The metrics as a table, one row per modality: what the trainer prints and tetra-eval reports.
+std::string format_eval_table(const std::vector<std::pair<std::string, double>>& metrics);
 
 }  // namespace tetra::trainer

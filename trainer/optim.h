@@ -13,13 +13,14 @@
 
 namespace tetra::trainer {
 
-// Linear warm-up from 0 to lr over warmup_steps, then cosine decay to min_lr at total_steps.
-double learning_rate_at(const OptimConfig& optim, int64_t step, int64_t total_steps);
+// Linear warm-up from 0 to lr over warmup_steps, then cosine decay to min_lr at total_steps (a
+// stage's steps: every stage runs its own schedule).
+double learning_rate_at(const LrSchedule& schedule, int64_t step, int64_t total_steps);
 
 struct Optimizer {
   std::unique_ptr<parallel::ShardedAdamW> adamw;
-  std::vector<double> group_multipliers;  // lr of group g = schedule * multiplier[g]
-  void set_step(const OptimConfig& optim, int64_t step, int64_t total_steps);
+  // Sets every group's lr for `step` of `total_steps`: the encoder groups get the multiplier.
+  void set_step(const LrSchedule& schedule, int64_t step, int64_t total_steps);
 };
 
 // Groups, indexed 2 * is_encoder + is_vector: {rest, encoder} x {decayed matrices, undecayed

@@ -2,72 +2,117 @@
 
 #include <torch/torch.h>
 
-#include "losses/reconstruction.h"
-#include "parallel/communicator.h"
+#include "absl/strings/str_cat.h"
 
 namespace tetra::trainer {
 
-losses::LossResult compute_loss(losses::LossComposer& composer, const model::TokenizerOutput& out,
-                                const model::PackedTokens& tokens, const model::PatchSize& patch, int64_t step) {
-  losses::LossInputs inputs;
-  inputs.targets = &tokens;
-  inputs.patch = patch;
-  inputs.reconstruction = out.reconstruction;
-  inputs.kl_per_token = out.kl_per_token;
-  return composer.compute(losses::Modality::kImage, inputs, step);
+model::ForwardOptions task_forward_options(Task task, const ModelConfig& model, at::Generator generator) {
+  model::ForwardOptions run;
+  run.generator = generator;
+  run.sample_latent = model.sample_latent;
+  run.pooled = is_understanding(task);
+  run.decode = !is_understanding(task);
+  return run;
 }
 
-absl::StatusOr<StepResult> train_step(TrainingState& s, ImageBatcher& batcher, const Config& config,
-                                      const BatchPlan& plan, torch::Device device) {
-  // All micro-batches first: their token counts set every micro-batch's weight before any backward.
-  std::vector<ImageBatch> micro;
-  int64_t local_tokens = 0;
-  for (int64_t k = 0; k < plan.micro_steps; ++k) {
-    auto batch = batcher.next();
+losses::LossResult task_loss(losses::LossComposer& composer, const TaskBatch& batch,
+                             const model::TokenizerOutput& out, const model::PatchSize& patch, int64_t step) {
+  losses::LossInputs inputs;
+  inputs.patch = patch;
+  if (is_understanding(batch.task)) {
+    inputs.pooled = out.pooled;
+    inputs.text_embeddings = batch.text_embeddings;
+  } else {
+    inputs.targets = &batch.tokens;
+    inputs.reconstruction = out.reconstruction;
+    inputs.kl_per_token = out.kl_per_token;
+  }
+  return composer.compute(loss_modality(task_modality(batch.task)), inputs, step);
+}
+
+namespace {
+
+// An understanding batch without text embeddings could never be scored: name the cause.
+absl::Status missing_text(const TaskBatch& batch, const Config& config, int64_t stage) {
+  const std::string task = task_name(batch.task);
+  return absl::FailedPreconditionError(absl::StrCat(
+      "task ", task, " of stage '", config.stages[static_cast<size_t>(stage)].name, "' needs text embeddings, but a "
+      "batch of its data has samples without one: attach captions with `tetra-data pack captions --text-encoder ...`, "
+      "or set stages.", stage, ".tasks.", task, ".share to 0"));
+}
+
+}  // namespace
+
+absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const std::vector<Task>& cycle,
+                                      const Config& config) {
+  // Every slot's batch first: their token counts set every micro-batch's weight before any backward.
+  std::vector<TaskBatch> micro;
+  std::vector<int64_t> local_tokens;
+  for (Task task : cycle) {
+    auto batch = feeds.next(task);
     if (!batch.ok()) return batch.status();
-    local_tokens += batch->tokens.num_tokens();
+    local_tokens.push_back(batch->tokens.num_tokens());
     micro.push_back(std::move(*batch));
   }
   auto& dp = *s.dp;
-  StepResult result;
-  result.global_tokens = parallel::all_reduce_int(*dp.group().host, local_tokens, parallel::ReduceOp::kSum);
-  s.optimizer.set_step(config.optim, s.step, config.run.steps);
-  const auto patch = patch_from_config(config.model);
+  auto& host = *dp.group().host;
+  auto global = torch::tensor(local_tokens, torch::kInt64);
+  host.all_reduce(global, parallel::ReduceOp::kSum)->wait();
+  const StageConfig& stage = config.stages[static_cast<size_t>(s.stage)];
+  s.optimizer.set_step(stage.optim, s.stage_step, stage.steps);
+  const model::PatchSize patch{config.model.patch_time, config.model.patch_size, config.model.patch_size, 3};
+  const torch::Device device = dp.params()[0].device();
 
-  dp.reducer().begin_step(plan.micro_steps);
-  for (auto& batch : micro) {
+  StepResult result;
+  result.names.push_back("loss");
+  std::vector<torch::Tensor> sums{torch::zeros({}, torch::kDouble)};
+  const double slots = static_cast<double>(cycle.size());
+  dp.reducer().begin_step(static_cast<int64_t>(cycle.size()));
+  for (size_t k = 0; k < micro.size(); ++k) {
     dp.reducer().begin_micro_step();
-    auto tokens = batch.tokens.to(device);
-    model::ForwardOptions run;
-    run.generator = s.latent_rng;
-    run.sample_latent = config.model.sample_latent;
-    auto loss = compute_loss(*s.losses, s.model->forward(tokens, run), tokens, patch, s.step);
-    const double share = static_cast<double>(tokens.num_tokens()) / static_cast<double>(result.global_tokens);
-    dp.reducer().backward(share == 1.0 ? loss.total : loss.total * share);
-    std::vector<torch::Tensor> values{loss.total};
-    if (result.term_names.empty()) result.term_names.push_back("loss");
+    TaskBatch& batch = micro[k];
+    batch.tokens = batch.tokens.to(device);
+    if (batch.text_embeddings.defined()) batch.text_embeddings = batch.text_embeddings.to(device);
+    const int64_t slot_tokens = global[static_cast<int64_t>(k)].item<int64_t>();
+    result.global_tokens += slot_tokens;
+    if (is_understanding(batch.task) && !batch.text_embeddings.defined()) return missing_text(batch, config, s.stage);
+    auto out = s.model->forward(batch.tokens, task_forward_options(batch.task, config.model, s.latent_rng));
+    auto loss = task_loss(*s.losses, batch, out, patch, s.stage_step);
+    // Every weight of the task may be zero at this step (a schedule): backward a zero through the
+    // graph anyway, so that every rank runs the same reductions.
+    auto total = loss.total.requires_grad() ? loss.total
+                                            : (is_understanding(batch.task) ? out.pooled : out.reconstruction).sum() * 0.0;
+    const double weight = static_cast<double>(batch.tokens.num_tokens()) / static_cast<double>(slot_tokens) / slots;
+    dp.reducer().backward(weight == 1.0 ? total : total * weight);
+    // Logged values: the same weights, summed over ranks below, give the global cycle means.
+    sums[0] = sums[0] + loss.total.detach().cpu().to(torch::kDouble) * weight;
     for (const auto& term : loss.terms) {
-      values.push_back(term.value);
-      if (result.term_names.size() < values.size()) result.term_names.push_back(term.name);
+      auto found = std::find(result.names.begin(), result.names.end(), term.name);
+      const size_t i = static_cast<size_t>(found - result.names.begin());
+      if (found == result.names.end()) {
+        result.names.push_back(term.name);
+        sums.push_back(torch::zeros({}, torch::kDouble));
+      }
+      // A term's mean over the slots it ran in: weighted by the slot's share of its own slots.
+      const double own_slots = static_cast<double>(std::count_if(micro.begin(), micro.end(), [&](const TaskBatch& b) {
+        return b.task == batch.task;
+      }));
+      sums[i] = sums[i] + term.value.detach().cpu().to(torch::kDouble) * (weight * slots / own_slots);
     }
-    auto weighted = torch::stack(values).detach().to(torch::kDouble) * tokens.num_tokens();
-    result.weighted_terms = result.weighted_terms.defined() ? result.weighted_terms + weighted : weighted;
   }
   dp.reducer().finish();
-  result.grad_norm = dp.clip_grad_norm(config.optim.grad_clip);
+  result.grad_norm = dp.clip_grad_norm(config.optim.grad_clip).item<double>();
   s.optimizer.adamw->step(dp.owned_shards(), [&](int64_t p) { return !dp.reducer().used(p); });
   dp.gather_parameters();
   s.ema->update();
-  s.cursor = micro.back().next;
+  s.cursors = feeds.cursors();
   ++s.step;
-  return result;
-}
+  ++s.stage_step;
 
-std::vector<double> global_loss_terms(const StepResult& result, parallel::Communicator& device_comm) {
-  auto sums = result.weighted_terms.clone();
-  device_comm.all_reduce(sums, parallel::ReduceOp::kSum)->wait();
-  auto mean = (sums / static_cast<double>(result.global_tokens)).cpu().contiguous();
-  return std::vector<double>(mean.data_ptr<double>(), mean.data_ptr<double>() + mean.numel());
+  auto values = torch::stack(sums);
+  host.all_reduce(values, parallel::ReduceOp::kSum)->wait();
+  result.values.assign(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+  return result;
 }
 
 }  // namespace tetra::trainer

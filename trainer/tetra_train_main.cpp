@@ -85,8 +85,8 @@ int main(int argc, char** argv) {
     auto summary = tetra::trainer::train(*config, options);
     if (!summary.ok()) return fail_rank(**world, summary.status());
     if ((*world)->rank() == 0)
-      std::cout << "done: " << summary->steps_done << " steps | held-out L1 " << summary->first_heldout_l1 << " -> "
-                << summary->last_heldout_l1 << " | run directory " << summary->run_dir << std::endl;
+      std::cout << "done: " << summary->steps_done << " steps | run directory " << summary->run_dir
+                << " (TensorBoard: tensorboard --logdir " << summary->run_dir << "/tensorboard)" << std::endl;
   } catch (const c10::Error& e) {
     return fail_rank(**world, absl::InternalError(e.what_without_backtrace()));
   }

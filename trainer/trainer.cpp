@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -15,12 +16,17 @@
 #include "parallel/mesh.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/world.h"
-#include "trainer/batches.h"
+#include "data/embedded.h"
+#include "losses/frozen.h"
 #include "trainer/checkpoint.h"
 #include "trainer/evaluate.h"
 #include "trainer/files.h"
 #include "trainer/metrics.h"
+#include "trainer/reporter.h"
+#include "trainer/stages.h"
 #include "trainer/step.h"
+#include "trainer/task_cycle.h"
+#include "trainer/tasks.h"
 #include "trainer/training_state.h"
 
 namespace tetra::trainer {
@@ -28,29 +34,6 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-model::TokenizerOptions model_options(const ModelConfig& m) {
-  model::TokenizerOptions o;
-  model::apply_preset(m.preset, &o);
-  if (m.width) o.width = m.width;
-  if (m.depth) o.depth = m.depth;
-  if (m.heads) o.heads = m.heads;
-  if (m.mlp_hidden) o.mlp_hidden = m.mlp_hidden;
-  o.latent_channels = m.latent_channels;
-  o.position_grid = m.position_grid;
-  o.rope_base = m.rope_base;
-  o.patch = patch_from_config(m);
-  return o;
-}
-
-parallel::DataParallelOptions dp_options(const ParallelConfig& p) {
-  parallel::DataParallelOptions o;
-  o.bucket_bytes = static_cast<int64_t>(p.bucket_mb * (1 << 20));
-  o.first_bucket_bytes = static_cast<int64_t>(p.first_bucket_mb * (1 << 20));
-  o.zero1 = p.zero1;
-  o.overlap = p.overlap;
-  return o;
-}
 
 // Fault injection for the kill-and-resume tests: TETRA_FAULT_KILL_AFTER_STEP=N makes the process
 // SIGKILL itself right after step N, with no chance to clean up, exactly like an OOM kill. With
@@ -103,12 +86,20 @@ absl::StatusOr<std::string> agree_on_run_dir(const Config& config, const TrainOp
   return parallel::broadcast_string(comm, dir, 0);
 }
 
-absl::StatusOr<DataPaths> agree_on_data(const Config& config, parallel::Communicator& comm) {
+// The embedded dataset is generated once, by rank 0, before any rank opens it.
+absl::Status prepare_embedded_data(const Config& config) {
+  if (config.data.source != "embedded") return absl::OkStatus();
+  const std::string root =
+      config.data.embedded_dir.empty() ? config.run.out_dir + "/embedded-data" : config.data.embedded_dir;
+  return data::EnsureEmbeddedDataset(root, data::EmbeddedDatasetOptions{});
+}
+
+absl::Status agree_on_data(const Config& config, parallel::Communicator& comm) {
   std::string error;
-  if (comm.rank() == 0) error = std::string(prepare_data(config).status().message());
+  if (comm.rank() == 0) error = std::string(prepare_embedded_data(config).message());
   error = parallel::broadcast_string(comm, error, 0);
   if (!error.empty()) return parallel::mark_collective(absl::FailedPreconditionError(error));
-  return prepare_data(config);
+  return absl::OkStatus();
 }
 
 std::string agree_on_checkpoint(const CheckpointStore& store, parallel::Communicator& comm) {
@@ -122,33 +113,136 @@ std::string agree_on_checkpoint(const CheckpointStore& store, parallel::Communic
   return parallel::broadcast_string(comm, dir, 0);
 }
 
-// Rank 0 writes the log; the others write only warnings and errors (stderr).
-class RankLog {
+}  // namespace
+
+namespace {
+
+// One run of the curriculum on this rank: the state, where output goes, and the stage at hand.
+class CurriculumRun {
  public:
-  explicit RankLog(bool speaks) : quiet_(nullptr), speaks_(speaks) {}
-  std::ostream& out() { return speaks_ ? std::cout : quiet_; }
-  bool speaks() const { return speaks_; }
+  CurriculumRun(const Config& config, const parallel::Group& dp, torch::Device device, Reporter& report,
+                CheckpointStore& store)
+      : config_(config), dp_(dp), device_(device), report_(report), store_(store) {}
+
+  TrainingState& state() { return state_; }
+
+  absl::Status run_stage(size_t index, TrainSummary* summary) {
+    const StageConfig& stage = config_.stages[index];
+    std::ostringstream transition;
+    if (auto s = enter_stage(state_, config_, index, transition); !s.ok()) return s;
+    if (!transition.str().empty()) report_.message(trim(transition.str()));
+    if (auto s = compose_losses(index); !s.ok()) return s;
+    auto cycle = make_task_cycle(task_mix(stage));
+    if (!cycle.ok()) return parallel::mark_collective(cycle.status());
+    auto feeds = TaskFeeds::Create(config_, index, state_.cursors, dp_.rank(), dp_.size());
+    if (!feeds.ok()) return parallel::mark_collective(feeds.status());
+    auto heldout = load_heldout(config_, index, device_);
+    if (!heldout.ok()) return parallel::mark_collective(heldout.status());
+    report_.message(absl::StrCat("stage ", index + 1, "/", config_.stages.size(), " '", stage.name, "': ", stage.steps,
+                                 " steps, cycle of ", cycle->size(), " micro-batches (", cycle_text(*cycle), ")"));
+    const std::string label = absl::StrCat("stage ", index + 1, "/", config_.stages.size(), " ", stage.name);
+    if (state_.stage_step == 0) run_eval(*heldout, stage.name, summary);
+
+    const int64_t total = config_.total_steps();
+    auto window_start = Clock::now();
+    int64_t window_tokens = 0, window_steps = 0;
+    while (state_.stage_step < stage.steps) {
+      auto step = train_step(state_, **feeds, *cycle, config_);
+      if (!step.ok()) return step.status();
+      window_tokens += step->global_tokens;
+      ++window_steps;
+      const double elapsed = std::chrono::duration<double>(Clock::now() - window_start).count();
+      const bool stage_end = state_.stage_step == stage.steps;
+      const bool log_now = state_.step % config_.run.log_every == 0 || stage_end;
+      StepReport r;
+      r.step = state_.step;
+      r.total = total;
+      r.loss = step->values[0];
+      for (size_t i = 1; i < step->names.size(); ++i) r.terms.emplace_back(step->names[i], step->values[i]);
+      r.lr = learning_rate_at(stage.optim, state_.stage_step - 1, stage.steps);
+      r.grad_norm = step->grad_norm;
+      r.tokens_per_s = window_tokens / std::max(elapsed, 1e-9);
+      r.eta_s = elapsed / window_steps * static_cast<double>(total - state_.step);
+      const int64_t skipped =
+          log_now ? parallel::all_reduce_int(*dp_.host, (*feeds)->skipped_samples(), parallel::ReduceOp::kSum) : 0;
+      report_.step(r, label, {{"stage", stage.name}, {"skipped_samples", skipped}}, log_now);
+      if (log_now) {
+        window_start = Clock::now();
+        window_tokens = window_steps = 0;
+      }
+      const bool eval_now = (config_.run.eval_every > 0 && state_.step % config_.run.eval_every == 0) || stage_end;
+      const bool save_now =
+          (config_.run.checkpoint_every > 0 && state_.step % config_.run.checkpoint_every == 0) || stage_end;
+      if (eval_now) run_eval(*heldout, stage.name, summary);
+      if (save_now) {
+        auto saved = save_checkpoint(store_, state_, config_);
+        if (!saved.ok()) return saved.status();
+        report_.message("checkpoint: " + saved->dir);
+      }
+      if (eval_now || save_now) {  // keep tokens/s and ETA about training steps only
+        window_start = Clock::now();
+        window_tokens = window_steps = 0;
+      }
+      if (fault_kill_now(state_.step, dp_.rank())) std::raise(SIGKILL);
+    }
+    return absl::OkStatus();
+  }
+
+  // The next stage starts with fresh task loaders.
+  void advance() {
+    ++state_.stage;
+    state_.stage_step = 0;
+    state_.cursors.clear();
+  }
 
  private:
-  std::ostream quiet_;
-  bool speaks_;
-};
-
-// The image batches carry pixels only: no captions or text embeddings yet, so a semantic term
-// (SigLIP, distillation) would silently never run. Refuse it at start instead.
-absl::Status refuse_terms_without_inputs(const LossConfig& loss) {
-  auto sem = losses::WeightSchedule::parse(loss.sem_weight);
-  if (sem.ok() && sem->always_zero()) return absl::OkStatus();
-  for (const auto& [key, text] : {std::pair<const char*, const std::string&>{"loss.image.siglip", loss.image.siglip},
-                                  {"loss.image.distill", loss.image.distill}}) {
-    auto weight = losses::WeightSchedule::parse(text);
-    if (weight.ok() && !weight->always_zero())
-      return absl::InvalidArgumentError(absl::StrCat(
-          "key '", key, "' is '", text, "', but the image batches carry no text embeddings yet, so it could "
-          "never be computed; set it to 0 (or loss.sem_weight to 0) until captioned data reaches the trainer"));
+  static std::string trim(std::string text) {
+    while (!text.empty() && text.back() == '\n') text.pop_back();
+    return text;
   }
-  return absl::OkStatus();
-}
+  static std::string cycle_text(const std::vector<Task>& cycle) {
+    std::map<std::string, int> counts;
+    for (Task t : cycle) ++counts[task_name(t)];
+    std::string out;
+    for (const auto& [name, n] : counts) absl::StrAppend(&out, out.empty() ? "" : ", ", n, "x ", name);
+    return out;
+  }
+
+  absl::Status compose_losses(size_t index) {
+    std::ostringstream frozen_log;
+    auto composer = losses::LossComposer::create(config_.stages[index].loss, device_, frozen_log, state_.trainable->siglip);
+    if (!composer.ok())
+      return parallel::mark_collective(absl::Status(composer.status().code(),
+                                                    absl::StrCat("stages.", index, ".loss: ", composer.status().message())));
+    state_.losses = std::move(*composer);
+    if (!frozen_log.str().empty()) report_.message(trim(frozen_log.str()));
+    frozen_[config_.stages[index].name] = nlohmann::json::parse(losses::records_json(state_.losses->frozen_networks()));
+    if (!report_.speaks()) return absl::OkStatus();
+    return write_file_atomic(run_dir_ + "/frozen_networks.json", frozen_.dump(2) + "\n");
+  }
+
+  void run_eval(const std::vector<HeldoutSet>& heldout, const std::string& stage, TrainSummary* summary) {
+    const model::PatchSize patch{config_.model.patch_time, config_.model.patch_size, config_.model.patch_size, 3};
+    EvalResult live = evaluate(state_.model, heldout, patch, *dp_.host, "eval", config_.run.grid_samples);
+    state_.ema->swap_into_model();
+    EvalResult ema = evaluate(state_.model, heldout, patch, *dp_.host, "eval_ema");
+    state_.ema->swap_into_model();
+    report_.evaluation(state_.step, stage, live, ema);
+    summary->last_eval = live.metrics;
+  }
+
+ public:
+  std::string run_dir_;
+
+ private:
+  const Config& config_;
+  parallel::Group dp_;
+  torch::Device device_;
+  Reporter& report_;
+  CheckpointStore& store_;
+  TrainingState state_;
+  nlohmann::json frozen_ = nlohmann::json::object();
+};
 
 }  // namespace
 
@@ -167,133 +261,56 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   if (!mesh.ok()) return mesh.status();
   const parallel::Group& dp = mesh->data_parallel();
   auto& comm = *dp.host;
-  const torch::Device device = mesh->device();
-  RankLog log(comm.rank() == 0);
-  auto plan = plan_batches(config.data, dp.size());
-  if (!plan.ok()) return parallel::mark_collective(plan.status());
 
   TrainSummary summary;
   auto run_dir = agree_on_run_dir(config, options, comm);
   if (!run_dir.ok()) return run_dir.status();
   summary.run_dir = *run_dir;
   CheckpointStore store(summary.run_dir + "/checkpoints", config.run.keep_checkpoints);
-  auto paths = agree_on_data(config, comm);
-  if (!paths.ok()) return paths.status();
+  if (auto s = agree_on_data(config, comm); !s.ok()) return s;
 
+  // A resumed run first learns the checkpoint's stage: the model takes that stage's shape before
+  // the weights are read.
+  const std::string resume_dir = options.resume ? agree_on_checkpoint(store, comm) : "";
+  CheckpointPosition resume_at;
+  if (!resume_dir.empty()) {
+    auto position = checkpoint_position(resume_dir);
+    if (!position.ok()) return parallel::mark_collective(position.status());
+    resume_at = *position;
+    resume_at.stage = std::min<int64_t>(resume_at.stage, static_cast<int64_t>(config.stages.size()) - 1);
+  }
+  // A resume keeps the metrics records up to the checkpoint's step: later ones will be made again.
+  auto report = Reporter::Create(config, summary.run_dir, comm.rank() == 0, options.resume ? resume_at.step : -1);
+  if (!report.ok()) return parallel::mark_collective(report.status());
   torch::manual_seed(static_cast<uint64_t>(config.run.seed));
-  const auto patch = patch_from_config(config.model);
-  TrainingState state;
-  state.model = model::Tokenizer(model_options(config.model));
-  state.model->to(device);
-  state.dp = std::make_unique<parallel::DataParallel>(*state.model, dp, dp_options(config.parallel));
-  if (auto s = state.dp->check_same_model(); !s.ok()) return s;
-  state.dp->broadcast_from_rank0();
-  state.optimizer = make_optimizer(state.dp->names(), state.dp->params(), config.optim);
-  state.ema = std::make_unique<WeightEma>(*state.model, config.optim.ema_decay);
-  state.latent_rng = make_latent_rng(config, comm.rank(), 0);
-  if (auto s = refuse_terms_without_inputs(config.loss); !s.ok()) return parallel::mark_collective(s);
-  std::ostringstream frozen_log;
-  auto composer = losses::LossComposer::create(config.loss, device, frozen_log);
-  if (!composer.ok()) return parallel::mark_collective(composer.status());
-  state.losses = std::move(*composer);
-  if (log.speaks()) {
-    if (auto s = write_file_atomic(summary.run_dir + "/frozen_networks.json",
-                                   losses::records_json(state.losses->frozen_networks()));
-        !s.ok())
-      return s;
-  }
-  log.out() << "tetra-train: " << options.config_origin << " -> " << summary.run_dir << " | model "
-            << config.model.preset << " " << model::count_parameters(*state.model) << " parameters | "
-            << torch::get_num_threads() << " threads";
+  CurriculumRun run(config, dp, mesh->device(), **report, store);
+  run.run_dir_ = summary.run_dir;
+  TrainingState& state = run.state();
+  if (auto s = init_training_state(state, config, dp, mesh->device()); !s.ok()) return s;
+  std::ostringstream shape_log;
+  if (auto s = enter_stage(state, config, static_cast<size_t>(resume_at.stage), shape_log); !s.ok()) return s;
+
+  std::ostringstream header;
+  header << "tetra-train: " << options.config_origin << " -> " << summary.run_dir << " | model " << config.model.preset
+         << " " << model::count_parameters(*state.model) << " parameters | " << config.stages.size() << " stages, "
+         << config.total_steps() << " steps | " << torch::get_num_threads() << " threads";
   if ((*world)->launcher() != "none")
-    log.out() << " | " << dp.size() << " data-parallel ranks (" << (*world)->launcher() << ", " << dp.device->backend()
-              << ")" << (config.parallel.zero1 ? ", ZeRO-1" : "");
-  if (plan->micro_steps > 1) log.out() << " | " << plan->micro_steps << " micro-batches of " << plan->micro_batch;
-  log.out() << std::endl << frozen_log.str();
-
-  int64_t resumed_from = -1;
-  if (options.resume) {
-    const std::string dir = agree_on_checkpoint(store, comm);
-    if (!dir.empty()) {
-      if (auto s = load_checkpoint(dir, state, config, log.out()); !s.ok()) return s;
-      resumed_from = state.step;
-      log.out() << "resumed from " << dir << " at step " << state.step << std::endl;
-    } else {
-      log.out() << "no checkpoint in " << store.root() << ": starting from step 0" << std::endl;
-    }
+    header << " | " << dp.size() << " data-parallel ranks (" << (*world)->launcher() << ", " << dp.device->backend()
+           << ")" << (config.parallel.zero1 ? ", ZeRO-1" : "");
+  (*report)->message(header.str());
+  if (!resume_dir.empty()) {
+    std::ostringstream notes;
+    if (auto s = load_checkpoint(resume_dir, state, config, notes); !s.ok()) return s;
+    (*report)->message(absl::StrCat(notes.str(), "resumed from ", resume_dir, " at step ", state.step, " (stage ",
+                                    state.stage + 1, " '", config.stages[static_cast<size_t>(state.stage)].name,
+                                    "', step ", state.stage_step, ")"));
+  } else if (options.resume) {
+    (*report)->message("no checkpoint in " + store.root() + ": starting from step 0");
   }
-  MetricsLog metrics;
-  if (log.speaks())
-    if (auto s = metrics.open(summary.run_dir + "/metrics.jsonl", options.resume ? std::max<int64_t>(resumed_from, 0) : -1);
-        !s.ok())
-      return s;
 
-  auto batcher = ImageBatcher::Create(config, paths->train_shards, state.cursor, comm.rank(), comm.size(),
-                                      plan->micro_batch);
-  if (!batcher.ok()) return batcher.status();
-  auto heldout = load_heldout(config, paths->heldout_shards);
-  if (!heldout.ok()) return heldout.status();
-  for (auto& b : *heldout) b = b.to(device);
-
-  auto run_eval = [&]() {
-    const double l1 = evaluate(state.model, *heldout, patch, comm);
-    state.ema->swap_into_model();
-    const double ema_l1 = evaluate(state.model, *heldout, patch, comm);
-    state.ema->swap_into_model();
-    if (log.speaks()) metrics.write({{"step", state.step}, {"eval/heldout_l1", l1}, {"eval/heldout_l1_ema", ema_l1}});
-    log.out() << absl::StrFormat("eval step %d | held-out L1 %.5f (EMA weights %.5f)", state.step, l1, ema_l1)
-              << std::endl;
-    return l1;
-  };
-  summary.first_heldout_l1 = summary.last_heldout_l1 = run_eval();
-
-  const int64_t total = config.run.steps;
-  auto window_start = Clock::now();
-  int64_t window_tokens = 0, window_steps = 0;
-  while (state.step < total) {
-    auto step = train_step(state, **batcher, config, *plan, device);
-    if (!step.ok()) return step.status();
-    window_tokens += step->global_tokens;
-    ++window_steps;
-
-    if (state.step % config.run.log_every == 0 || state.step == total) {
-      const auto terms = global_loss_terms(*step, *dp.device);
-      const int64_t skipped =
-          parallel::all_reduce_int(comm, (*batcher)->stats().skipped_corrupt, parallel::ReduceOp::kSum);
-      const double elapsed = std::chrono::duration<double>(Clock::now() - window_start).count();
-      StepReport r;
-      r.step = state.step;
-      r.total = total;
-      r.loss = terms[0];
-      for (size_t i = 1; i < terms.size(); ++i) r.terms.emplace_back(step->term_names[i], terms[i]);
-      r.lr = learning_rate_at(config.optim, state.step - 1, total);
-      r.grad_norm = step->grad_norm.item<double>();
-      r.tokens_per_s = window_tokens / std::max(elapsed, 1e-9);
-      r.eta_s = elapsed / window_steps * (total - state.step);
-      log.out() << format_step_line(r) << std::endl;
-      if (log.speaks()) {
-        nlohmann::json record = {{"step", r.step}, {"loss", r.loss}, {"lr", r.lr}, {"grad_norm", r.grad_norm},
-                                 {"tokens_per_s", r.tokens_per_s}, {"skipped_samples", skipped}};
-        for (const auto& [name, value] : r.terms) record["loss/" + name] = value;
-        metrics.write(record);
-      }
-      window_start = Clock::now();
-      window_tokens = window_steps = 0;
-    }
-    const bool eval_now = (config.run.eval_every > 0 && state.step % config.run.eval_every == 0) || state.step == total;
-    const bool save_now =
-        (config.run.checkpoint_every > 0 && state.step % config.run.checkpoint_every == 0) || state.step == total;
-    if (eval_now) summary.last_heldout_l1 = run_eval();
-    if (save_now) {
-      auto saved = save_checkpoint(store, state, config);
-      if (!saved.ok()) return saved.status();
-      log.out() << "checkpoint: " << saved->dir << std::endl;
-    }
-    if (eval_now || save_now) {  // keep tokens/s and ETA about training steps only
-      window_start = Clock::now();
-      window_tokens = window_steps = 0;
-    }
-    if (fault_kill_now(state.step, comm.rank())) std::raise(SIGKILL);
+  for (size_t stage = static_cast<size_t>(state.stage); stage < config.stages.size(); ++stage) {
+    if (auto s = run.run_stage(stage, &summary); !s.ok()) return s;
+    if (stage + 1 < config.stages.size()) run.advance();
   }
   summary.steps_done = state.step;
   return summary;

@@ -1,9 +1,13 @@
-// Training of the tokenizer on images: L1 + KL, AdamW with warm-up + cosine, EMA, held-out
-// evaluation, atomic checkpoints and exact resume; in one process, or data parallel over the ranks
-// that mpirun/srun started (docs/distributed.md).
+// The curriculum (SPEC 4): the config's stages in order, each a round-robin cycle of tasks over
+// images, videos and 3D with its own losses and learning-rate schedule; latent widening and FSQ at
+// the stage boundaries; AdamW, EMA carried across stages, held-out evaluation, TensorBoard, atomic
+// checkpoints and exact resume at any step; in one process, or data parallel over the ranks that
+// mpirun/srun started (docs/distributed.md).
 #pragma once
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -18,8 +22,7 @@ struct TrainOptions {
 
 struct TrainSummary {
   int64_t steps_done = 0;
-  double first_heldout_l1 = 0;  // at the start of this process (before its first step)
-  double last_heldout_l1 = 0;
+  std::vector<std::pair<std::string, double>> last_eval;  // the final evaluation ("eval/image/psnr", ...)
   std::string run_dir;
 };
 

@@ -3,11 +3,12 @@
 #include <torch/torch.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "parallel/consistency.h"
-#include "trainer/data_cursor.h"
+#include "trainer/tasks.h"
 #include "trainer/files.h"
 
 namespace tetra::trainer {
@@ -27,29 +28,42 @@ std::string weights_sha256(torch::nn::Module& model) {
 }
 
 struct RankState {
-  int64_t step = 0;
-  data::StreamCursor cursor;
+  int64_t step = 0, stage = 0, stage_step = 0;
+  std::map<std::string, data::LoaderCursor> cursors;
   torch::Tensor latent_rng;
 };
+
+std::string cursors_json(const std::map<std::string, data::LoaderCursor>& cursors) {
+  json out = json::object();
+  for (const auto& [task, cursor] : cursors) out[task] = data::FormatCursor(cursor);
+  return out.dump();
+}
 
 RankState read_rank_state(const std::string& path) {
   torch::serialize::InputArchive archive;
   archive.load_from(path);
-  torch::Tensor step, cursor;
+  torch::Tensor position;
+  c10::IValue cursors;
   RankState out;
-  archive.read("step", step);
-  archive.read("cursor", cursor);
+  archive.read("position", position);
+  archive.read("cursors", cursors);
   archive.read("latent_rng", out.latent_rng);
-  out.step = step.item<int64_t>();
-  out.cursor = {cursor[0].item<int64_t>(), cursor[1].item<int64_t>()};
+  out.step = position[0].item<int64_t>();
+  out.stage = position[1].item<int64_t>();
+  out.stage_step = position[2].item<int64_t>();
+  for (const auto& [task, text] : json::parse(cursors.toStringRef()).items()) {
+    auto cursor = data::ParseCursor(text.get<std::string>());
+    TORCH_CHECK(cursor.ok(), "data cursor of task ", task, " in ", path, ": ", std::string(cursor.status().message()));
+    out.cursors[task] = *cursor;
+  }
   return out;
 }
 
-absl::Status write_files(TrainingState& s, const Config& config, const json& summary, const std::string& shared_dir,
+absl::Status write_files(TrainingState& s, const json& summary, const std::string& shared_dir,
                          const std::string& rank_dir) {
   try {
     if (!shared_dir.empty()) {
-      torch::save(s.model, shared_dir + "/model.pt");
+      torch::save(s.trainable, shared_dir + "/model.pt");
       torch::serialize::OutputArchive ema;
       s.ema->save(ema);
       ema.save_to(shared_dir + "/ema.pt");
@@ -61,8 +75,8 @@ absl::Status write_files(TrainingState& s, const Config& config, const json& sum
       optimizer.save_to(rank_dir + "/optimizer.pt");
     }
     torch::serialize::OutputArchive state;
-    state.write("step", torch::tensor(s.step));
-    state.write("cursor", torch::tensor({s.cursor.epoch, s.cursor.index}));
+    state.write("position", torch::tensor({s.step, s.stage, s.stage_step}));
+    state.write("cursors", c10::IValue(cursors_json(s.cursors)));
     state.write("latent_rng", s.latent_rng.get_state());
     state.save_to(rank_dir + "/state.pt");
   } catch (const c10::Error& e) {
@@ -72,7 +86,58 @@ absl::Status write_files(TrainingState& s, const Config& config, const json& sum
   return write_file_atomic(shared_dir + "/state.json", summary.dump(2) + "\n");
 }
 
+model::TokenizerOptions model_options(const ModelConfig& m) {
+  model::TokenizerOptions o;
+  model::apply_preset(m.preset, &o);
+  if (m.width) o.width = m.width;
+  if (m.depth) o.depth = m.depth;
+  if (m.heads) o.heads = m.heads;
+  if (m.mlp_hidden) o.mlp_hidden = m.mlp_hidden;
+  o.latent_channels = m.latent_channels;
+  o.embed_dim = m.embed_dim;
+  o.position_grid = m.position_grid;
+  o.rope_base = m.rope_base;
+  o.patch = model::PatchSize{m.patch_time, m.patch_size, m.patch_size, 3};
+  o.fsq = model::FsqOptions{m.fsq_groups, m.fsq_dims, m.fsq_levels};
+  return o;
+}
+
+parallel::DataParallelOptions dp_options(const ParallelConfig& p) {
+  parallel::DataParallelOptions o;
+  o.bucket_bytes = static_cast<int64_t>(p.bucket_mb * (1 << 20));
+  o.first_bucket_bytes = static_cast<int64_t>(p.first_bucket_mb * (1 << 20));
+  o.zero1 = p.zero1;
+  o.overlap = p.overlap;
+  return o;
+}
+
 }  // namespace
+
+absl::Status rebuild_optimizer(TrainingState& s, const Config& config) {
+  const parallel::Group group = s.dp->group();
+  // The old wrapper first: it holds the parameters' gradient accumulators, which remember the old
+  // shapes; only once they are gone does autograd make new ones for the widened parameters.
+  s.dp.reset();
+  for (auto& p : s.trainable->parameters()) p.mutable_grad() = torch::Tensor();
+  s.dp = std::make_unique<parallel::DataParallel>(*s.trainable, group, dp_options(config.parallel));
+  s.optimizer = make_optimizer(s.dp->names(), s.dp->params(), config.optim);
+  return absl::OkStatus();
+}
+
+absl::Status init_training_state(TrainingState& s, const Config& config, const parallel::Group& group,
+                                 torch::Device device) {
+  s.model = model::Tokenizer(model_options(config.model));
+  s.trainable = Trainable(s.model, losses::SigLipLoss(losses::SigLipLossOptions{config.loss.siglip_logit_scale,
+                                                                                config.loss.siglip_logit_bias}));
+  s.trainable->to(device);
+  s.dp = std::make_unique<parallel::DataParallel>(*s.trainable, group, dp_options(config.parallel));
+  if (auto status = s.dp->check_same_model(); !status.ok()) return status;
+  s.dp->broadcast_from_rank0();
+  s.optimizer = make_optimizer(s.dp->names(), s.dp->params(), config.optim);
+  s.ema = std::make_unique<WeightEma>(*s.trainable, config.optim.ema_decay);
+  s.latent_rng = make_latent_rng(config, group.rank(), 0);
+  return absl::OkStatus();
+}
 
 at::Generator make_latent_rng(const Config& config, int64_t rank, int64_t step) {
   const uint64_t seed = static_cast<uint64_t>(config.run.seed) + 1 + static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ULL +
@@ -82,41 +147,83 @@ at::Generator make_latent_rng(const Config& config, int64_t rank, int64_t step) 
 
 absl::StatusOr<CheckpointInfo> save_checkpoint(CheckpointStore& store, TrainingState& s, const Config& config) {
   auto& comm = *s.dp->group().host;
-  const auto digests = parallel::all_gather_strings(comm, weights_sha256(*s.model));
+  const auto digests = parallel::all_gather_strings(comm, weights_sha256(*s.trainable));
   for (size_t r = 1; r < digests.size(); ++r)
     if (digests[r] != digests[0])
       return parallel::mark_collective(absl::InternalError(absl::StrCat(
           "replicas diverged at step ", s.step, ": rank ", r, "'s weights differ from rank 0's. Data-parallel replicas "
           "must stay bitwise equal; the run stops rather than train on inconsistent weights")));
-  auto mine = torch::tensor({s.cursor.epoch, s.cursor.index}, torch::kInt64);
-  auto cursors = torch::empty({comm.size(), 2}, torch::kInt64);
-  comm.all_gather(mine, cursors)->wait();
-  json summary = {{"step", s.step}, {"world_size", comm.size()}, {"zero1", s.dp->zero1()}, {"replica_sha256", digests}};
-  for (int r = 0; r < comm.size(); ++r)
-    summary["data_cursors"].push_back({cursors[r][0].item<int64_t>(), cursors[r][1].item<int64_t>()});
+  const auto cursors = parallel::all_gather_strings(comm, cursors_json(s.cursors));
+  const StageConfig& stage = config.stages[static_cast<size_t>(s.stage)];
+  json summary = {{"step", s.step},
+                  {"stage", s.stage},
+                  {"stage_name", stage.name},
+                  {"stage_step", s.stage_step},
+                  {"latent_channels", s.model->options.latent_channels},
+                  {"discrete", s.model->options.discrete},
+                  {"world_size", comm.size()},
+                  {"zero1", s.dp->zero1()},
+                  {"replica_sha256", digests}};
+  for (const auto& c : cursors) summary["data_cursors"].push_back(json::parse(c));
   json extra = {{"world_size", comm.size()}, {"zero1", s.dp->zero1()}, {"replica_sha256", digests}};
   auto saved = store.save(
       s.step, comm,
       [&](const std::string& shared_dir, const std::string& rank_dir) {
-        return write_files(s, config, summary, shared_dir, rank_dir);
+        return write_files(s, summary, shared_dir, rank_dir);
       },
       extra);
   if (!saved.ok()) return parallel::mark_collective(saved.status());
   return saved;
 }
 
+absl::StatusOr<CheckpointPosition> checkpoint_position(const std::string& dir) {
+  std::ifstream in(dir + "/state.json");
+  if (!in) return absl::NotFoundError(absl::StrCat(dir, "/state.json is missing: not a Tetra checkpoint"));
+  try {
+    const json state = json::parse(in);
+    return CheckpointPosition{state.value("step", int64_t{0}), state.value("stage", int64_t{0})};
+  } catch (const json::exception& e) {
+    return absl::DataLossError(absl::StrCat(dir, "/state.json is unreadable: ", e.what()));
+  }
+}
+
+namespace {
+
+// The cursor of every task of the stage for this rank: its own with the same world size, else
+// re-striped from every saved rank's by the loader's rule.
+absl::StatusOr<std::map<std::string, data::LoaderCursor>> resume_cursors(const std::vector<RankState>& ranks,
+                                                                         const Config& config, int64_t stage,
+                                                                         int rank, int world) {
+  if (static_cast<int64_t>(ranks.size()) == world) return ranks[static_cast<size_t>(rank)].cursors;
+  std::map<std::string, data::LoaderCursor> out;
+  for (const TaskShare& share : task_mix(config.stages[static_cast<size_t>(stage)])) {
+    const std::string name = task_name(share.task);
+    std::vector<data::LoaderCursor> saved;
+    for (const auto& r : ranks)
+      if (r.cursors.count(name)) saved.push_back(r.cursors.at(name));
+    if (saved.empty()) continue;
+    auto cursor = data::Loader::ResumeCursor(
+        task_loader_options(config, static_cast<size_t>(stage), share.task, rank, world), saved);
+    if (!cursor.ok()) return cursor.status();
+    out[name] = *cursor;
+  }
+  return out;
+}
+
+}  // namespace
+
 absl::Status load_checkpoint(const std::string& dir, TrainingState& s, const Config& config, std::ostream& log) {
   auto manifest = CheckpointStore::read_manifest(dir);
   if (!manifest.ok()) return manifest.status();
-  if (manifest->value("format_version", 1) < 2)
+  if (manifest->value("format_version", 1) < 3)
     return absl::FailedPreconditionError(absl::StrCat(
-        dir, " is a format-1 checkpoint (the single-process layout from before data parallelism), which this build "
-             "does not resume: start a new run.name, or finish that run with the build that wrote it"));
+        dir, " is a format-", manifest->value("format_version", 1), " checkpoint (from before the staged curriculum), "
+             "which this build does not resume: start a new run.name, or finish that run with the build that wrote it"));
   const int64_t saved_world = manifest->value("world_size", int64_t{1});
   const auto& group = s.dp->group();
   std::vector<RankState> ranks;
   try {
-    torch::load(s.model, dir + "/model.pt", s.dp->params().empty() ? torch::kCPU : s.dp->params()[0].device());
+    torch::load(s.trainable, dir + "/model.pt", s.dp->params().empty() ? torch::kCPU : s.dp->params()[0].device());
     torch::serialize::InputArchive ema;
     ema.load_from(dir + "/ema.pt");
     s.ema->load(ema);
@@ -134,10 +241,15 @@ absl::Status load_checkpoint(const std::string& dir, TrainingState& s, const Con
                                             e.what_without_backtrace(),
                                             " (was it written with another model size? start a new run.name)"));
   }
-  std::vector<data::StreamCursor> cursors;
-  for (const auto& r : ranks) cursors.push_back(r.cursor);
   s.step = ranks[0].step;
-  s.cursor = reshard_cursor(cursors, group.rank(), group.size());
+  s.stage = ranks[0].stage;
+  s.stage_step = ranks[0].stage_step;
+  if (s.stage >= static_cast<int64_t>(config.stages.size()))
+    return absl::FailedPreconditionError(absl::StrCat(dir, " was written in stage ", s.stage, ", but the config has only ",
+                                                      config.stages.size(), " stages"));
+  auto cursors = resume_cursors(ranks, config, s.stage, group.rank(), group.size());
+  if (!cursors.ok()) return cursors.status();
+  s.cursors = *cursors;
   if (saved_world == group.size()) {
     s.latent_rng.set_state(ranks[static_cast<size_t>(group.rank())].latent_rng);
     return absl::OkStatus();
@@ -148,10 +260,9 @@ absl::Status load_checkpoint(const std::string& dir, TrainingState& s, const Con
   } else {
     s.latent_rng = make_latent_rng(config, group.rank(), s.step);
   }
-  const GlobalPosition at = resume_position(cursors);
   log << "resharded a " << saved_world << "-rank checkpoint onto " << group.size()
-      << " ranks: optimizer state re-cut from its saved pieces; data continues epoch " << at.epoch << " at position "
-      << at.position << " (docs/distributed.md)" << std::endl;
+      << " ranks: optimizer state re-cut from its saved pieces; every task's data cursor re-striped "
+         "(docs/distributed.md)" << std::endl;
   return absl::OkStatus();
 }
 

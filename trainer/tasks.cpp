@@ -1,0 +1,193 @@
+#include "trainer/tasks.h"
+
+#include <torch/torch.h>
+
+#include "absl/strings/str_cat.h"
+#include "data/embedded.h"
+
+namespace tetra::trainer {
+
+data::Modality task_modality(Task task) {
+  switch (task) {
+    case Task::kImageReconstruction:
+    case Task::kImageUnderstanding:
+      return data::Modality::kImage;
+    case Task::kVideoReconstruction:
+    case Task::kVideoUnderstanding:
+      return data::Modality::kVideo;
+    case Task::kMeshReconstruction:
+    case Task::kMeshUnderstanding:
+      return data::Modality::kMesh;
+  }
+  return data::Modality::kImage;
+}
+
+losses::Modality loss_modality(data::Modality modality) {
+  switch (modality) {
+    case data::Modality::kImage:
+      return losses::Modality::kImage;
+    case data::Modality::kVideo:
+      return losses::Modality::kVideo;
+    case data::Modality::kMesh:
+      return losses::Modality::kAsset3d;
+  }
+  return losses::Modality::kImage;
+}
+
+bool is_understanding(Task task) {
+  return task == Task::kImageUnderstanding || task == Task::kVideoUnderstanding || task == Task::kMeshUnderstanding;
+}
+
+const TaskConfig& task_config(const StageConfig& stage, Task task) {
+  switch (task) {
+    case Task::kImageReconstruction:
+      return stage.tasks.image_rec;
+    case Task::kImageUnderstanding:
+      return stage.tasks.image_und;
+    case Task::kVideoReconstruction:
+      return stage.tasks.video_rec;
+    case Task::kVideoUnderstanding:
+      return stage.tasks.video_und;
+    case Task::kMeshReconstruction:
+      return stage.tasks.rec3d;
+    case Task::kMeshUnderstanding:
+      return stage.tasks.und3d;
+  }
+  return stage.tasks.image_rec;
+}
+
+std::vector<TaskShare> task_mix(const StageConfig& stage) {
+  std::vector<TaskShare> mix;
+  for (Task task : all_tasks())
+    if (task_config(stage, task).share > 0) mix.push_back({task, task_config(stage, task).share});
+  return mix;
+}
+
+std::string modality_dir(const Config& config, data::Modality modality, bool heldout) {
+  if (config.data.source == "embedded") {
+    const std::string root =
+        config.data.embedded_dir.empty() ? config.run.out_dir + "/embedded-data" : config.data.embedded_dir;
+    return data::EmbeddedSplitDir(root, modality, heldout);
+  }
+  const ModalityPaths& paths = modality == data::Modality::kImage   ? config.data.image
+                               : modality == data::Modality::kVideo ? config.data.video
+                                                                    : config.data.asset3d;
+  return heldout ? paths.heldout : paths.train;
+}
+
+namespace {
+
+const char* data_section(data::Modality modality) { return modality == data::Modality::kMesh ? "3d" : data::ModalityName(modality); }
+
+data::LoaderOptions common_options(const Config& config, size_t stage_index, data::Modality modality) {
+  const StageConfig& stage = config.stages[stage_index];
+  data::LoaderOptions o;
+  o.modality = modality;
+  o.patch = data::PatchSpec{config.model.patch_time, config.model.patch_size, config.model.patch_size};
+  o.resolution.multiple = config.model.patch_size;
+  const bool video = modality == data::Modality::kVideo;
+  o.resolution.min_side = video ? stage.video_min_side : stage.image_min_side;
+  o.resolution.max_side = video ? stage.video_max_side : stage.image_max_side;
+  o.window.frames = config.data.video_frames;
+  o.window.min_stride = config.data.video_min_stride;
+  o.window.max_stride = config.data.video_max_stride;
+  o.keep_pixels = false;
+  o.threads = config.data.threads;
+  o.prefetch = config.data.prefetch;
+  return o;
+}
+
+}  // namespace
+
+data::LoaderOptions task_loader_options(const Config& config, size_t stage_index, Task task, int64_t rank,
+                                        int64_t world) {
+  data::LoaderOptions o = common_options(config, stage_index, task_modality(task));
+  const TaskConfig& t = task_config(config.stages[stage_index], task);
+  o.path = modality_dir(config, o.modality, /*heldout=*/false);
+  // Every (stage, task) pair reads its own order, the same on every run with this seed.
+  o.seed = static_cast<uint64_t>(config.run.seed) * 1000003ULL + stage_index * 16 + static_cast<uint64_t>(task) + 7;
+  o.shuffle = config.data.shuffle;
+  o.shuffle_buffer = config.data.shuffle_buffer;
+  o.train = true;
+  o.downscale_probability = config.data.downscale_probability;
+  o.max_tokens = t.max_tokens;
+  o.max_samples = t.max_samples;
+  o.rank = rank;
+  o.world = world;
+  return o;
+}
+
+data::LoaderOptions heldout_loader_options(const Config& config, size_t stage_index, data::Modality modality) {
+  data::LoaderOptions o = common_options(config, stage_index, modality);
+  o.path = modality_dir(config, modality, /*heldout=*/true);
+  o.shuffle = false;
+  o.train = false;
+  o.max_tokens = config.data.heldout_max_tokens;
+  o.threads = 1;
+  return o;
+}
+
+TaskBatch to_task_batch(Task task, data::Batch&& batch) {
+  TaskBatch out{task, {}, {}, batch.next};
+  const int64_t n = batch.num_tokens;
+  auto& t = out.tokens;
+  const int64_t width = n > 0 ? static_cast<int64_t>(batch.features.size()) / n : 0;
+  t.features = torch::from_blob(batch.features.data(), {n, width}, torch::kFloat).clone();
+  t.coords = torch::from_blob(batch.coords.data(), {n, 4}, torch::kInt32).clone();
+  t.offsets.assign(batch.cu_seqlens.begin(), batch.cu_seqlens.end());
+  t.cu_seqlens = torch::tensor(t.offsets, torch::kInt64).to(torch::kInt32);
+  bool all_text = !batch.samples.empty();
+  for (size_t i = 0; i < batch.samples.size(); ++i) {
+    const data::TokenGrid& g = batch.samples[i].grid;
+    // A mesh's tokens are sparse voxels of the 64^3 grid whose only real frame is the frame-0 slot
+    // (SPEC 1). Its grid is the (x, y) plane, so the learned 2D position table is indexed by a
+    // voxel's (x, y) like an image patch's (row, column); z reaches attention through RoPE only.
+    t.grids.push_back(g.h == 0 ? model::SampleGrid{1, data::kVoxelGrid, data::kVoxelGrid, 1}
+                               : model::SampleGrid{g.t, g.h, g.w, g.frames});
+    t.max_seqlen = std::max(t.max_seqlen, t.offsets[i + 1] - t.offsets[i]);
+    all_text = all_text && !batch.samples[i].text_embedding.empty() &&
+               batch.samples[i].text_embedding.size() == batch.samples[0].text_embedding.size();
+  }
+  if (all_text) {
+    const int64_t d = static_cast<int64_t>(batch.samples[0].text_embedding.size());
+    out.text_embeddings = torch::empty({static_cast<int64_t>(batch.samples.size()), d});
+    for (size_t i = 0; i < batch.samples.size(); ++i)
+      std::copy(batch.samples[i].text_embedding.begin(), batch.samples[i].text_embedding.end(),
+                out.text_embeddings[static_cast<int64_t>(i)].data_ptr<float>());
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<TaskFeeds>> TaskFeeds::Create(const Config& config, size_t stage_index,
+                                                            const std::map<std::string, data::LoaderCursor>& start,
+                                                            int64_t rank, int64_t world) {
+  auto feeds = std::make_unique<TaskFeeds>();
+  for (const TaskShare& share : task_mix(config.stages[stage_index])) {
+    const std::string name = task_name(share.task);
+    auto found = start.find(name);
+    const data::LoaderCursor cursor = found == start.end() ? data::LoaderCursor{} : found->second;
+    auto loader = data::Loader::Create(task_loader_options(config, stage_index, share.task, rank, world), cursor);
+    if (!loader.ok())
+      return absl::Status(loader.status().code(), absl::StrCat("stages.", stage_index, ".tasks.", name,
+                                                               " (data.", data_section(task_modality(share.task)), "): ", loader.status().message()));
+    feeds->loaders_[share.task] = std::move(*loader);
+    feeds->cursors_[name] = cursor;
+  }
+  return feeds;
+}
+
+absl::StatusOr<TaskBatch> TaskFeeds::next(Task task) {
+  auto batch = loaders_.at(task)->Next();
+  if (!batch.ok()) return batch.status();
+  TaskBatch out = to_task_batch(task, std::move(*batch));
+  cursors_[task_name(task)] = out.next;
+  return out;
+}
+
+int64_t TaskFeeds::skipped_samples() const {
+  int64_t n = 0;
+  for (const auto& [task, loader] : loaders_) n += loader->stats().skipped_corrupt;
+  return n;
+}
+
+}  // namespace tetra::trainer
