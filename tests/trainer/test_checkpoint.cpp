@@ -83,7 +83,7 @@ TEST_F(CheckpointTest, UnfinishedTempFolderIsInvisible) {
 }
 
 TEST(Schedule, WarmupThenCosine) {
-  OptimConfig o;
+  LrSchedule o;
   o.lr = 1e-3;
   o.min_lr = 1e-4;
   o.warmup_steps = 10;

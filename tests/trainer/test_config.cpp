@@ -12,10 +12,14 @@ std::string error_of(const std::string& yaml, const std::vector<std::string>& ov
 }
 
 TEST(Config, DefaultsAndValues) {
-  auto c = parse_config("optim:\n  lr: 0.002\nrun:\n  steps: 7\n", "x.yaml", {});
+  auto c = parse_config("optim:\n  lr: 0.002\nrun:\n  log_every: 7\n", "x.yaml", {});
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_DOUBLE_EQ(c->optim.lr, 0.002);
-  EXPECT_EQ(c->run.steps, 7);
+  EXPECT_DOUBLE_EQ(c->optim.schedule.lr, 0.002);
+  EXPECT_EQ(c->run.log_every, 7);
+  // No stages in the file: one default stage that inherits the top-level schedule.
+  ASSERT_EQ(c->stages.size(), 1u);
+  EXPECT_DOUBLE_EQ(c->stages[0].optim.lr, 0.002);
+  EXPECT_DOUBLE_EQ(c->stages[0].tasks.image_rec.share, 1.0);
   EXPECT_DOUBLE_EQ(c->optim.beta2, 0.95);  // default kept
 }
 
@@ -33,8 +37,8 @@ TEST(Config, UnknownSection) {
 }
 
 TEST(Config, WrongTypeAndRange) {
-  auto e = error_of("run:\n  steps: many\n");
-  EXPECT_NE(e.find("'run.steps'"), std::string::npos) << e;
+  auto e = error_of("run:\n  log_every: many\n");
+  EXPECT_NE(e.find("'run.log_every'"), std::string::npos) << e;
   EXPECT_NE(e.find("integer"), std::string::npos) << e;
   e = error_of("optim:\n  lr: -1\n");
   EXPECT_NE(e.find("'optim.lr'"), std::string::npos) << e;
@@ -44,15 +48,16 @@ TEST(Config, WrongTypeAndRange) {
 }
 
 TEST(Config, AllErrorsAtOnce) {
-  auto e = error_of("run:\n  steps: 0\noptim:\n  beta1: 2\n");
-  EXPECT_NE(e.find("run.steps"), std::string::npos) << e;
+  auto e = error_of("run:\n  log_every: 0\noptim:\n  beta1: 2\nstages:\n  - steps: 0\n");
+  EXPECT_NE(e.find("run.log_every"), std::string::npos) << e;
+  EXPECT_NE(e.find("stages.0.steps"), std::string::npos) << e;
   EXPECT_NE(e.find("optim.beta1"), std::string::npos) << e;
 }
 
 TEST(Config, SetOverrides) {
   auto c = parse_config("optim:\n  lr: 0.1\n", "x.yaml", {"optim.lr=0.01", "run.name=abc", "data.shuffle=false"});
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_DOUBLE_EQ(c->optim.lr, 0.01);
+  EXPECT_DOUBLE_EQ(c->optim.schedule.lr, 0.01);
   EXPECT_EQ(c->run.name, "abc");
   EXPECT_FALSE(c->data.shuffle);
   auto e = error_of("", {"optim.nope=3"});
@@ -67,7 +72,69 @@ TEST(Config, CrossFieldChecks) {
   auto e = error_of("model:\n  width: 100\n  heads: 4\n");
   EXPECT_NE(e.find("divisible by 8"), std::string::npos) << e;
   e = error_of("data:\n  source: shards\n");
-  EXPECT_NE(e.find("data.train_path"), std::string::npos) << e;
+  EXPECT_NE(e.find("data.image.train"), std::string::npos) << e;
+}
+
+constexpr const char* kTwoStages = R"(
+optim: {lr: 0.001, warmup_steps: 10}
+loss: {kl_weight: "1e-6"}
+stages:
+  - name: image
+    steps: 5
+  - name: video
+    steps: 7
+    latent_channels: 48
+    optim: {lr: 0.0005}
+    loss: {video: {l1: "2"}}
+    tasks:
+      image_rec: {share: 2, max_tokens: 100}
+      video_rec: {share: 6}
+)";
+
+TEST(ConfigStages, EachStageStartsFromTheTopLevelOptimAndLoss) {
+  auto c = parse_config(kTwoStages, "x.yaml", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  ASSERT_EQ(c->stages.size(), 2u);
+  EXPECT_EQ(c->total_steps(), 12);
+  EXPECT_EQ(c->stages[0].name, "image");
+  EXPECT_DOUBLE_EQ(c->stages[0].optim.lr, 0.001);
+  EXPECT_EQ(c->stages[1].optim.warmup_steps, 10);  // inherited
+  EXPECT_DOUBLE_EQ(c->stages[1].optim.lr, 0.0005);  // overridden
+  EXPECT_EQ(c->stages[1].loss.kl_weight, "1e-6");
+  EXPECT_EQ(c->stages[1].loss.video.l1, "2");
+  EXPECT_EQ(c->stages[0].loss.video.l1, "1");
+  EXPECT_EQ(c->stages[1].latent_channels, 48);
+  EXPECT_DOUBLE_EQ(c->stages[1].tasks.video_rec.share, 6);
+  EXPECT_EQ(c->stages[1].tasks.image_rec.max_tokens, 100);
+}
+
+TEST(ConfigStages, SetAddressesListElementsAndResolvedYamlRoundTrips) {
+  auto c = parse_config(kTwoStages, "x.yaml", {"stages.1.steps=3", "stages.0.tasks.image_und.share=1"});
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->stages[1].steps, 3);
+  EXPECT_DOUBLE_EQ(c->stages[0].tasks.image_und.share, 1);
+  auto again = parse_config(to_yaml(*c), "resolved.yaml", {});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(to_yaml(*again), to_yaml(*c));
+  EXPECT_NE(to_key_values(*c).find("stages.1.steps: 3"), std::string::npos);
+  EXPECT_NE(key_reference().find("`stages.N.tasks.video_rec.share`"), std::string::npos);
+  auto e = error_of(kTwoStages, {"stages.5.steps=3"});
+  EXPECT_NE(e.find("which has 2"), std::string::npos) << e;
+}
+
+TEST(ConfigStages, ErrorsNameTheStageKey) {
+  auto e = error_of("stages:\n  - steps: 5\n    tasks: {image_rec: {share: 0}}\n");
+  EXPECT_NE(e.find("stages.0.tasks"), std::string::npos) << e;
+  e = error_of("stages:\n  - steps: 5\n    latent_channels: 48\n  - steps: 5\n    latent_channels: 40\n");
+  EXPECT_NE(e.find("stages.1.latent_channels"), std::string::npos) << e;
+  e = error_of("stages:\n  - steps: 5\n    discrete: true\n");  // 8 x 6 FSQ channels, 32 latent
+  EXPECT_NE(e.find("fsq"), std::string::npos) << e;
+  e = error_of("stages:\n  - steps: 5\n    bogus: 1\n");
+  EXPECT_NE(e.find("'stages.0.bogus'"), std::string::npos) << e;
+  e = error_of("stages: 3\n");
+  EXPECT_NE(e.find("list"), std::string::npos) << e;
+  e = error_of("data: {source: shards, image: {train: /x}}\nstages:\n  - tasks: {video_rec: {share: 1}}\n");
+  EXPECT_NE(e.find("data.video.train"), std::string::npos) << e;
 }
 
 TEST(Config, ResolvedYamlRoundTrips) {
@@ -76,7 +143,7 @@ TEST(Config, ResolvedYamlRoundTrips) {
   auto again = parse_config(to_yaml(*c), "resolved.yaml", {});
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(to_yaml(*again), to_yaml(*c));
-  EXPECT_DOUBLE_EQ(again->optim.lr, 0.0025);
+  EXPECT_DOUBLE_EQ(again->optim.schedule.lr, 0.0025);
   EXPECT_NE(key_reference().find("`optim.encoder_lr_multiplier`"), std::string::npos);
 }
 

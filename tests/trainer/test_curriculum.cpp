@@ -1,0 +1,158 @@
+// The curriculum's pieces on one process: task batches from loader batches, the stage shape, and
+// the stage transition (latent widening with optimizer state and EMA, FSQ switch).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <sstream>
+
+#include "parallel/self_communicator.h"
+#include "trainer/config.h"
+#include "trainer/stages.h"
+#include "trainer/step.h"
+#include "trainer/tasks.h"
+#include "trainer/training_state.h"
+
+namespace tetra::trainer {
+namespace {
+
+TEST(ConfigKeyValues, OneLinePerKeyWithItsSection) {
+  auto c = parse_config("optim: {lr: 0.002}\n", "x.yaml", {});
+  ASSERT_TRUE(c.ok()) << c.status();
+  const std::string text = to_key_values(*c);
+  EXPECT_NE(text.find("optim.lr: 0.002\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("parallel.zero1: false\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("stages.0.optim.lr: 0.002\n"), std::string::npos) << text;
+}
+
+TEST(Tasks, MixFollowsTheSharesAndNamesMatchTheConfigKeys) {
+  StageConfig stage;
+  stage.tasks.image_rec.share = 2;
+  stage.tasks.video_und.share = 1;
+  stage.tasks.rec3d.share = 1;
+  auto mix = task_mix(stage);
+  ASSERT_EQ(mix.size(), 3u);
+  EXPECT_EQ(mix[0].task, Task::kImageReconstruction);
+  EXPECT_STREQ(task_name(mix[2].task), "3d_rec");
+  EXPECT_TRUE(is_understanding(Task::kVideoUnderstanding));
+  EXPECT_FALSE(is_understanding(Task::kMeshReconstruction));
+  EXPECT_EQ(task_modality(Task::kMeshUnderstanding), data::Modality::kMesh);
+}
+
+TEST(Tasks, LoaderBatchBecomesPackedTokensAndTextEmbeddings) {
+  data::Batch batch;
+  const int64_t f = 4 * 16 * 16 * 3;
+  batch.num_tokens = 5;
+  batch.cu_seqlens = {0, 2, 5};
+  batch.features.assign(static_cast<size_t>(5 * f), 0.5f);
+  batch.coords.assign(20, 0);
+  batch.samples.resize(2);
+  batch.samples[0].grid = data::TokenGrid{1, 1, 2, 1, 2};  // an image of 1 x 2 patches
+  batch.samples[1].grid = data::TokenGrid{0, 0, 0, 0, 3};  // a mesh of 3 voxels
+  batch.samples[0].text_embedding = {1, 0};
+  batch.samples[1].text_embedding = {0, 1};
+  TaskBatch out = to_task_batch(Task::kImageUnderstanding, std::move(batch));
+  EXPECT_EQ(out.tokens.num_tokens(), 5);
+  EXPECT_EQ(out.tokens.features.sizes(), (std::vector<int64_t>{5, f}));
+  EXPECT_EQ(out.tokens.max_seqlen, 3);
+  EXPECT_EQ(out.tokens.grids[1].h, data::kVoxelGrid);  // voxels index the position table by (x, y)
+  EXPECT_EQ(out.tokens.grids[1].frames, 1);            // only the frame-0 slot is real
+  ASSERT_TRUE(out.text_embeddings.defined());
+  EXPECT_TRUE(torch::equal(out.text_embeddings, torch::eye(2)));
+  data::Batch no_text;
+  no_text.num_tokens = 1;
+  no_text.cu_seqlens = {0, 1};
+  no_text.features.assign(static_cast<size_t>(f), 0.f);
+  no_text.coords.assign(4, 0);
+  no_text.samples.resize(1);
+  no_text.samples[0].grid = data::TokenGrid{1, 1, 1, 1, 1};
+  EXPECT_FALSE(to_task_batch(Task::kImageReconstruction, std::move(no_text)).text_embeddings.defined());
+}
+
+Config two_stage_config() {
+  auto c = parse_config(R"(
+model: {preset: tiny, latent_channels: 32, embed_dim: 8, fsq_groups: 8, fsq_dims: 6}
+stages:
+  - {name: a, steps: 2}
+  - {name: b, steps: 2, latent_channels: 48}
+  - {name: c, steps: 2, discrete: true}
+)", "test.yaml", {});
+  EXPECT_TRUE(c.ok()) << c.status();
+  return *c;
+}
+
+TEST(Stages, ShapeIsTheWidestLatentSoFarAndTheStagesDiscreteFlag) {
+  const Config c = two_stage_config();
+  EXPECT_EQ(stage_shape(c, 0).latent_channels, 32);
+  EXPECT_EQ(stage_shape(c, 1).latent_channels, 48);
+  EXPECT_EQ(stage_shape(c, 2).latent_channels, 48);
+  EXPECT_FALSE(stage_shape(c, 1).discrete);
+  EXPECT_TRUE(stage_shape(c, 2).discrete);
+}
+
+model::PackedTokens random_image_tokens(int64_t seed) {
+  torch::manual_seed(static_cast<uint64_t>(seed));
+  auto frames = torch::rand({1, 32, 48, 3}) * 2 - 1;
+  return model::pack({model::patchify(frames, model::PatchSize{})});
+}
+
+// One AdamW step on the reconstruction L1 so that the optimizer holds state to be widened.
+void one_step(TrainingState& s, const model::PackedTokens& tokens) {
+  auto& dp = *s.dp;
+  dp.reducer().begin_step(1);
+  dp.reducer().begin_micro_step();
+  model::ForwardOptions run;
+  run.sample_latent = false;
+  auto out = s.model->forward(tokens, run);
+  dp.reducer().backward((out.reconstruction - tokens.features).abs().mean() + out.kl_per_token.mean() * 1e-3);
+  dp.reducer().finish();
+  s.optimizer.adamw->step(dp.owned_shards(), [&](int64_t p) { return !dp.reducer().used(p); });
+  dp.gather_parameters();
+  s.ema->update();
+}
+
+TEST(Stages, WideningKeepsOutputsOptimizerStateAndEma) {
+  const Config config = two_stage_config();
+  auto comm = std::make_shared<parallel::SelfCommunicator>();
+  TrainingState s;
+  ASSERT_TRUE(init_training_state(s, config, parallel::Group{"dp", comm, comm}, torch::kCPU).ok());
+  const auto tokens = random_image_tokens(1);
+  one_step(s, tokens);
+  model::ForwardOptions run;
+  run.sample_latent = false;
+  torch::NoGradGuard no_grad;
+  const auto before = s.model->forward(tokens, run).reconstruction.clone();
+  const auto index_of = [&](const std::string& name) {
+    const auto& names = s.dp->names();
+    return static_cast<int64_t>(std::find(names.begin(), names.end(), name) - names.begin());
+  };
+  const int64_t latent_in = index_of("model.decoder.latent_in.weight");
+  const auto old_moment = s.optimizer.adamw->moments(latent_in, 0).first.clone();  // [d * 32] flattened
+  ASSERT_TRUE(old_moment.defined());
+
+  std::ostringstream log;
+  ASSERT_TRUE(enter_stage(s, config, 1, log).ok());
+  EXPECT_NE(log.str().find("from 32 to 48"), std::string::npos) << log.str();
+  EXPECT_EQ(s.model->options.latent_channels, 48);
+  EXPECT_TRUE(torch::equal(s.model->forward(tokens, run).reconstruction, before)) << "widening changed the outputs";
+  const int64_t width = s.model->options.width;
+  auto widened = s.optimizer.adamw->moments(index_of("model.decoder.latent_in.weight"), 0).first.view({width, 48});
+  EXPECT_TRUE(torch::equal(widened.narrow(1, 0, 32), old_moment.view({width, 32})));
+  EXPECT_EQ(widened.narrow(1, 32, 16).abs().max().item<float>(), 0.f);
+  // The EMA shadow was widened too: swapping it in keeps the outputs of the EMA weights defined.
+  s.ema->swap_into_model();
+  EXPECT_EQ(s.model->decoder->latent_in->weight.size(1), 48);
+  s.ema->swap_into_model();
+  torch::GradMode::set_enabled(true);
+  one_step(s, tokens);  // trains on after the rebuild, with the widened state
+
+  ASSERT_TRUE(enter_stage(s, config, 2, log).ok());
+  EXPECT_TRUE(s.model->options.discrete);
+  torch::GradMode::set_enabled(false);
+  auto out = s.model->forward(tokens, run);
+  ASSERT_TRUE(out.fsq_indices.defined());
+  EXPECT_EQ(out.fsq_indices.size(1), 8);
+  ASSERT_TRUE(enter_stage(s, config, 2, log).ok());  // again: nothing to do
+}
+
+}  // namespace
+}  // namespace tetra::trainer
