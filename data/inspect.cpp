@@ -91,4 +91,10 @@ absl::StatusOr<std::string> DescribeShard(const std::string& path) {
   return out;
 }
 
+absl::StatusOr<Modality> ShardModality(const std::string& path) {
+  auto shard = ShardFileReader::OpenAny(path);
+  if (!shard.ok()) return shard.status();
+  return (*shard)->modality();
+}
+
 }  // namespace tetra::data

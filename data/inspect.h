@@ -3,9 +3,12 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "data/modality.h"
 
 namespace tetra::data {
 
 absl::StatusOr<std::string> DescribeShard(const std::string& path);
+// The modality a shard file holds (its root attribute), for tools that take any shard folder.
+absl::StatusOr<Modality> ShardModality(const std::string& path);
 
 }  // namespace tetra::data

@@ -114,12 +114,19 @@ std::pair<double, double> usage_and_perplexity(const torch::Tensor& counts) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_t stage, torch::Device device) {
+std::vector<data::Modality> stage_modalities(const Config& config, size_t stage) {
+  std::vector<data::Modality> out;
+  for (data::Modality m : {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh})
+    for (const TaskShare& share : task_mix(config.stages[stage]))
+      if (task_modality(share.task) == m && std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
+  return out;
+}
+
+absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_t stage,
+                                                     const std::vector<data::Modality>& modalities, torch::Device device) {
   std::vector<HeldoutSet> sets;
-  for (data::Modality m : {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh}) {
-    bool used = false;
-    for (const TaskShare& share : task_mix(config.stages[stage])) used = used || task_modality(share.task) == m;
-    if (!used || modality_dir(config, m, /*heldout=*/true).empty() || config.data.heldout_samples == 0) continue;
+  for (data::Modality m : modalities) {
+    if (modality_dir(config, m, /*heldout=*/true).empty() || config.data.heldout_samples == 0) continue;
     auto set = load_set(config, stage, m, device);
     if (!set.ok())
       return absl::Status(set.status().code(), absl::StrCat("held-out ", data::ModalityName(m), " data: ", set.status().message()));

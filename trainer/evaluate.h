@@ -29,9 +29,12 @@ struct HeldoutSet {
   int64_t samples = 0;
 };
 
-// The first data.heldout_samples held-out samples (each at most once) of every modality that stage
-// `stage`'s tasks use and that has held-out shards, at that stage's resolution, on `device`.
-absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_t stage, torch::Device device);
+// The modalities stage `stage`'s tasks read.
+std::vector<data::Modality> stage_modalities(const Config& config, size_t stage);
+// The first data.heldout_samples held-out samples (each at most once) of each of `modalities` that
+// has held-out shards, at stage `stage`'s resolution, on `device`.
+absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_t stage,
+                                                     const std::vector<data::Modality>& modalities, torch::Device device);
 
 struct Comparison {  // input vs reconstruction, [T, H, W, 3] in [-1, 1], for TensorBoard grids
   std::vector<torch::Tensor> inputs, reconstructions;

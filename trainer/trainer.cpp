@@ -136,7 +136,7 @@ class CurriculumRun {
     if (!cycle.ok()) return parallel::mark_collective(cycle.status());
     auto feeds = TaskFeeds::Create(config_, index, state_.cursors, dp_.rank(), dp_.size());
     if (!feeds.ok()) return parallel::mark_collective(feeds.status());
-    auto heldout = load_heldout(config_, index, device_);
+    auto heldout = load_heldout(config_, index, stage_modalities(config_, index), device_);
     if (!heldout.ok()) return parallel::mark_collective(heldout.status());
     report_.message(absl::StrCat("stage ", index + 1, "/", config_.stages.size(), " '", stage.name, "': ", stage.steps,
                                  " steps, cycle of ", cycle->size(), " micro-batches (", cycle_text(*cycle), ")"));

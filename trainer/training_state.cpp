@@ -86,7 +86,9 @@ absl::Status write_files(TrainingState& s, const json& summary, const std::strin
   return write_file_atomic(shared_dir + "/state.json", summary.dump(2) + "\n");
 }
 
-model::TokenizerOptions model_options(const ModelConfig& m) {
+}  // namespace
+
+model::TokenizerOptions tokenizer_options(const ModelConfig& m) {
   model::TokenizerOptions o;
   model::apply_preset(m.preset, &o);
   if (m.width) o.width = m.width;
@@ -101,6 +103,14 @@ model::TokenizerOptions model_options(const ModelConfig& m) {
   o.fsq = model::FsqOptions{m.fsq_groups, m.fsq_dims, m.fsq_levels};
   return o;
 }
+
+Trainable make_trainable(const Config& config) {
+  return Trainable(model::Tokenizer(tokenizer_options(config.model)),
+                   losses::SigLipLoss(losses::SigLipLossOptions{config.loss.siglip_logit_scale,
+                                                                config.loss.siglip_logit_bias}));
+}
+
+namespace {
 
 parallel::DataParallelOptions dp_options(const ParallelConfig& p) {
   parallel::DataParallelOptions o;
@@ -126,9 +136,8 @@ absl::Status rebuild_optimizer(TrainingState& s, const Config& config) {
 
 absl::Status init_training_state(TrainingState& s, const Config& config, const parallel::Group& group,
                                  torch::Device device) {
-  s.model = model::Tokenizer(model_options(config.model));
-  s.trainable = Trainable(s.model, losses::SigLipLoss(losses::SigLipLossOptions{config.loss.siglip_logit_scale,
-                                                                                config.loss.siglip_logit_bias}));
+  s.trainable = make_trainable(config);
+  s.model = s.trainable->model;
   s.trainable->to(device);
   s.dp = std::make_unique<parallel::DataParallel>(*s.trainable, group, dp_options(config.parallel));
   if (auto status = s.dp->check_same_model(); !status.ok()) return status;

@@ -37,6 +37,11 @@ struct TrainingState {
   std::map<std::string, data::LoaderCursor> cursors;  // this rank's task loaders in `stage`, by task name
 };
 
+// The tokenizer the `model:` section describes, before any stage's widening.
+model::TokenizerOptions tokenizer_options(const ModelConfig& model);
+// The tokenizer plus the SigLIP pair, as checkpoints store them (model.pt).
+Trainable make_trainable(const Config& config);
+
 // The model of stage 0, its data-parallel wrapper, optimizer and EMA on `group`'s device.
 absl::Status init_training_state(TrainingState& s, const Config& config, const parallel::Group& group,
                                  torch::Device device);

@@ -1,0 +1,110 @@
+#include "trainer/eval_checkpoint.h"
+
+#include <torch/torch.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "data/inspect.h"
+#include "data/shard.h"
+#include "model/widen.h"
+#include "parallel/self_communicator.h"
+#include "trainer/checkpoint.h"
+#include "trainer/ema.h"
+#include "trainer/evaluate.h"
+#include "trainer/stages.h"
+#include "trainer/tasks.h"
+#include "trainer/training_state.h"
+
+namespace tetra::trainer {
+namespace fs = std::filesystem;
+namespace {
+
+bool has_shards(const fs::path& dir) {
+  auto shards = data::ListShards(dir.string());
+  return shards.ok() && !shards->empty();
+}
+
+// Points the config's held-out folders at `root` and returns the modalities found there.
+absl::StatusOr<std::vector<data::Modality>> point_at_data(const std::string& root, Config* config) {
+  ModalityPaths* paths[] = {&config->data.image, &config->data.video, &config->data.asset3d};
+  const data::Modality modalities[] = {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh};
+  config->data.source = "shards";
+  for (auto* p : paths) *p = ModalityPaths{};
+  std::vector<data::Modality> found;
+  if (has_shards(root)) {  // one modality: the files say which
+    auto first = data::ListShards(root);
+    auto modality = data::ShardModality(first->front());
+    if (!modality.ok()) return modality.status();
+    const size_t m = static_cast<size_t>(*modality);
+    paths[m]->heldout = root;
+    return std::vector<data::Modality>{modalities[m]};
+  }
+  for (size_t m = 0; m < 3; ++m) {
+    for (const char* name : {data::ModalityName(modalities[m]), m == 2 ? "3d" : ""}) {
+      if (!*name || !paths[m]->heldout.empty()) continue;
+      const fs::path dir = fs::path(root) / name;
+      if (has_shards(dir / "heldout")) paths[m]->heldout = (dir / "heldout").string();
+      else if (has_shards(dir)) paths[m]->heldout = dir.string();
+    }
+    if (!paths[m]->heldout.empty()) found.push_back(modalities[m]);
+  }
+  if (found.empty())
+    return absl::NotFoundError(absl::StrCat("--data ", root, ": no shards there, nor in image/, video/, mesh/ or 3d/ "
+                                            "(or their heldout/) subfolders; pack some with `tetra-data pack`"));
+  return found;
+}
+
+}  // namespace
+
+absl::StatusOr<EvalCheckpointReport> evaluate_checkpoint(const EvalCheckpointOptions& options) {
+  if (auto s = CheckpointStore::verify(options.checkpoint); !s.ok()) return s;
+  const fs::path run_dir = fs::path(options.checkpoint).parent_path().parent_path();
+  const std::string config_path = options.config.empty() ? (run_dir / "config.yaml").string() : options.config;
+  auto config = load_config(config_path, options.overrides);
+  if (!config.ok()) return config.status();
+  auto position = checkpoint_position(options.checkpoint);
+  if (!position.ok()) return position.status();
+  const size_t stage = static_cast<size_t>(std::min<int64_t>(position->stage, static_cast<int64_t>(config->stages.size()) - 1));
+  std::vector<data::Modality> modalities = {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh};
+  if (!options.data.empty()) {
+    auto found = point_at_data(options.data, &*config);
+    if (!found.ok()) return found.status();
+    modalities = *found;
+  }
+  const torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
+
+  Trainable trainable = make_trainable(*config);
+  const StageShape shape = stage_shape(*config, stage);
+  model::widen_latent_channels(trainable->model, shape.latent_channels);
+  trainable->model->options.discrete = shape.discrete;
+  try {
+    torch::load(trainable, options.checkpoint + "/model.pt");
+    if (options.ema) {
+      WeightEma ema(*trainable, 0.0);
+      torch::serialize::InputArchive archive;
+      archive.load_from(options.checkpoint + "/ema.pt");
+      ema.load(archive);
+      ema.swap_into_model();
+    }
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(absl::StrCat(options.checkpoint, " does not fit the model of ", config_path, ": ",
+                                            e.what_without_backtrace(), " (pass the run's own --config)"));
+  }
+  trainable->to(device);
+  auto sets = load_heldout(*config, stage, modalities, device);
+  if (!sets.ok()) return sets.status();
+  if (sets->empty())
+    return absl::NotFoundError(absl::StrCat("no held-out data to evaluate: give --data, or a run whose config names "
+                                            "data.<modality>.heldout folders"));
+  EvalCheckpointReport report;
+  report.step = position->step;
+  report.stage = config->stages[stage].name;
+  for (data::Modality m : modalities) report.data_folders.push_back(modality_dir(*config, m, /*heldout=*/true));
+  parallel::SelfCommunicator self;
+  const model::PatchSize patch{config->model.patch_time, config->model.patch_size, config->model.patch_size, 3};
+  report.metrics = evaluate(trainable->model, *sets, patch, self, options.ema ? "eval_ema" : "eval").metrics;
+  return report;
+}
+
+}  // namespace tetra::trainer
