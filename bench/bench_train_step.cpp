@@ -130,7 +130,7 @@ class TrainStep {
       : model_(s.model), tokens_(make_batch(s)), patch_(s.model.patch) {
     dp_ = std::make_unique<tetra::parallel::DataParallel>(*model_, group, tetra::parallel::DataParallelOptions{});
     optimizer_ = tetra::trainer::make_optimizer(dp_->names(), dp_->params(), optim_);
-    optimizer_.set_step(optim_, optim_.warmup_steps, optim_.warmup_steps + 1);  // the peak lr throughout
+    optimizer_.set_step(optim_.schedule, optim_.schedule.warmup_steps, optim_.schedule.warmup_steps + 1);  // the peak lr throughout
     run_.generator = at::make_generator<at::CPUGeneratorImpl>(1);
     // L1 + KL only, as train_step_torch.py computes: no frozen networks.
     tetra::trainer::LossConfig loss;
@@ -144,7 +144,8 @@ class TrainStep {
     auto& reducer = dp_->reducer();
     reducer.begin_step(/*micro_steps=*/1);
     reducer.begin_micro_step();
-    tetra::trainer::compute_loss(*composer_, model_->forward(tokens_, run_), tokens_, patch_, 0).total.backward();
+    const tetra::trainer::TaskBatch batch{tetra::trainer::Task::kImageReconstruction, tokens_, {}, {}};
+    tetra::trainer::task_loss(*composer_, batch, model_->forward(tokens_, run_), patch_, 0).total.backward();
     reducer.finish();
     dp_->clip_grad_norm(optim_.grad_clip);
     optimizer_.adamw->step(dp_->owned_shards(), [&](int64_t p) { return !reducer.used(p); });

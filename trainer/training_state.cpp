@@ -51,7 +51,8 @@ RankState read_rank_state(const std::string& path) {
   out.step = position[0].item<int64_t>();
   out.stage = position[1].item<int64_t>();
   out.stage_step = position[2].item<int64_t>();
-  for (const auto& [task, text] : json::parse(cursors.toStringRef()).items()) {
+  const json saved = json::parse(cursors.toStringRef());  // named: items() must not outlive it
+  for (const auto& [task, text] : saved.items()) {
     auto cursor = data::ParseCursor(text.get<std::string>());
     TORCH_CHECK(cursor.ok(), "data cursor of task ", task, " in ", path, ": ", std::string(cursor.status().message()));
     out.cursors[task] = *cursor;
