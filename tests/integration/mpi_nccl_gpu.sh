@@ -6,7 +6,7 @@
 source "$(dirname "$0")/mpi_lib.bash"
 command -v nvidia-smi > /dev/null && nvidia-smi -L > /dev/null 2>&1 || { echo "SKIP: no GPU visible (nvidia-smi)"; exit 77; }
 grep -q libnccl <(ldd "$TRAIN") || { echo "SKIP: this build has no NCCL"; exit 77; }
-run=(--config "$cfg" "${tiny[@]}" --set run.steps=8 --set run.checkpoint_every=0 --set model.sample_latent=false)
+run=("${tiny[@]}" --set stages.0.steps=8 --set model.sample_latent=false)
 mpi 1 "$TRAIN" "${run[@]}" --set run.name=cpu > "$SCRATCH/cpu.log" 2>&1 || fail "CPU run: $(tail "$SCRATCH/cpu.log")"
 mpi 1 "$TRAIN" "${run[@]}" --set run.name=gpu --set run.device=cuda > "$SCRATCH/gpu.log" 2>&1 || fail "GPU run: $(tail -20 "$SCRATCH/gpu.log")"
 grep -q "1 data-parallel ranks (mpirun, nccl)" "$SCRATCH/gpu.log" || fail "the GPU run did not use NCCL: $(head -3 "$SCRATCH/gpu.log")"
