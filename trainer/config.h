@@ -33,6 +33,7 @@ struct RunConfig {
   std::string progress = "auto";
   bool tensorboard = true;
   int64_t grid_samples = 4;
+  double peak_tflops = 0;
 
   template <class V> void visit(V& v) {
     v.field("name", name, "run name; the run directory is out_dir/name");
@@ -51,6 +52,8 @@ struct RunConfig {
     v.field("tensorboard", tensorboard, "write TensorBoard event files to <run dir>/tensorboard");
     v.field("grid_samples", grid_samples, IntRange{0, 64},
             "held-out samples per modality shown as input | reconstruction in TensorBoard at each evaluation");
+    v.field("peak_tflops", peak_tflops, RealRange{0.0, 1e6},
+            "peak TFLOP/s of one device, for MFU = 6 x parameters x tokens/s / (ranks x peak) (0: no MFU)");
   }
 };
 

@@ -125,6 +125,7 @@ class CurriculumRun {
       : config_(config), dp_(dp), device_(device), report_(report), store_(store) {}
 
   TrainingState& state() { return state_; }
+  void count_parameters() { parameters_ = model::count_parameters(*state_.model); }
 
   absl::Status run_stage(size_t index, TrainSummary* summary) {
     const StageConfig& stage = config_.stages[index];
@@ -165,7 +166,13 @@ class CurriculumRun {
       r.eta_s = elapsed / window_steps * static_cast<double>(total - state_.step);
       const int64_t skipped =
           log_now ? parallel::all_reduce_int(*dp_.host, (*feeds)->skipped_samples(), parallel::ReduceOp::kSum) : 0;
-      report_.step(r, label, {{"stage", stage.name}, {"skipped_samples", skipped}}, log_now);
+      nlohmann::json record = {{"stage", stage.name}, {"skipped_samples", skipped}, {"elapsed_s", seconds_since_start()}};
+      // Model FLOPs utilisation: 6 N FLOPs per token (forward + backward of N parameters; attention's
+      // share is left out, so this slightly understates it for long sequences).
+      if (config_.run.peak_tflops > 0)
+        record["mfu"] = 6.0 * static_cast<double>(parameters_) * r.tokens_per_s /
+                        (static_cast<double>(dp_.size()) * config_.run.peak_tflops * 1e12);
+      report_.step(r, label, std::move(record), log_now);
       if (log_now) {
         window_start = Clock::now();
         window_tokens = window_steps = 0;
@@ -196,6 +203,7 @@ class CurriculumRun {
   }
 
  private:
+  double seconds_since_start() const { return std::chrono::duration<double>(Clock::now() - started_).count(); }
   static std::string trim(std::string text) {
     while (!text.empty() && text.back() == '\n') text.pop_back();
     return text;
@@ -242,6 +250,8 @@ class CurriculumRun {
   CheckpointStore& store_;
   TrainingState state_;
   nlohmann::json frozen_ = nlohmann::json::object();
+  Clock::time_point started_ = Clock::now();
+  int64_t parameters_ = 0;
 };
 
 }  // namespace
@@ -308,6 +318,7 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
     (*report)->message("no checkpoint in " + store.root() + ": starting from step 0");
   }
 
+  run.count_parameters();
   for (size_t stage = static_cast<size_t>(state.stage); stage < config.stages.size(); ++stage) {
     if (auto s = run.run_stage(stage, &summary); !s.ok()) return s;
     if (stage + 1 < config.stages.size()) run.advance();

@@ -246,6 +246,9 @@ absl::Status load_checkpoint(const std::string& dir, TrainingState& s, const Con
     if (auto st = s.optimizer.adamw->load(optimizer_shards, s.dp->owned_shards()); !st.ok()) return st;
     for (int64_t r = 0; r < saved_world; ++r)
       ranks.push_back(read_rank_state((fs::path(dir) / rank_folder_name(r) / "state.pt").string()));
+  } catch (const json::exception& e) {
+    return absl::DataLossError(absl::StrCat("checkpoint ", dir, ": a rank's state.pt holds unreadable data cursors (",
+                                            e.what(), "); resume from an older checkpoint (delete this folder)"));
   } catch (const c10::Error& e) {
     return absl::DataLossError(absl::StrCat("checkpoint ", dir, " does not fit this model/config: ",
                                             e.what_without_backtrace(),

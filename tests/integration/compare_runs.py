@@ -9,7 +9,7 @@ import json
 import sys
 
 # Everything a step record holds must match, except what measures the machine rather than the run.
-UNTIMED = lambda key: key not in ("tokens_per_s",)
+UNTIMED = lambda key: key not in ("tokens_per_s", "elapsed_s", "mfu")
 
 
 def records(root, run):
