@@ -33,17 +33,23 @@ SigLipLossImpl::SigLipLossImpl(const SigLipLossOptions& options) {
   logit_bias = register_parameter("logit_bias", torch::full({1}, options.init_logit_bias));
 }
 
-torch::Tensor SigLipLossImpl::forward(const torch::Tensor& image, const torch::Tensor& text) {
-  return siglip_loss(image, text, logit_scale, logit_bias);
+torch::Tensor SigLipLossImpl::forward(const torch::Tensor& image, const torch::Tensor& text, int64_t first_row) {
+  return siglip_loss(image, text, logit_scale, logit_bias, first_row);
 }
 
 torch::Tensor siglip_loss(const torch::Tensor& image, const torch::Tensor& text, const torch::Tensor& logit_scale,
-                          const torch::Tensor& logit_bias) {
-  check_pair(image, text, "siglip_loss");
-  const int64_t b = image.size(0);
+                          const torch::Tensor& logit_bias, int64_t first_row) {
+  const int64_t b = image.size(0), batch = text.size(0);
+  if (first_row == 0 && b == batch) check_pair(image, text, "siglip_loss");
+  TORCH_CHECK(image.dim() == 2 && text.dim() == 2 && image.size(1) == text.size(1) && first_row >= 0 &&
+                  first_row + b <= batch,
+              "siglip_loss: image rows [", first_row, ", ", first_row + b, ") of ", image.sizes(),
+              " must lie within the ", batch, " texts of ", text.sizes(), " (same width)");
   auto logits = logit_scale.exp() * unit_rows(image).matmul(unit_rows(text).t()) + logit_bias;
-  auto labels = 2.0 * torch::eye(b, logits.options()) - 1.0;
-  return -torch::log_sigmoid(labels * logits).sum() / static_cast<double>(b);
+  // labels: +1 where row i meets its own text (column first_row + i), -1 elsewhere
+  auto labels = -torch::ones_like(logits);
+  labels.diagonal(first_row).fill_(1.0);
+  return -torch::log_sigmoid(labels * logits).sum() / static_cast<double>(batch);
 }
 
 }  // namespace tetra::losses

@@ -15,8 +15,14 @@ torch::Tensor distillation_kl(const torch::Tensor& student, const torch::Tensor&
 
 // SigLIP (Zhai et al. 2023): logits_ij = exp(logit_scale) * <x_i, t_j> + logit_bias on L2-normalised
 // embeddings, labels +1 on the diagonal and -1 elsewhere, loss = -sum_ij log sigmoid(label * logit) / B.
+//
+// Row blocks: `image` may be rows [first_row, first_row + b) of a batch of B = text.size(0) whose
+// texts are all given. The result is then that block's share of the batch's loss (its rows' sum,
+// still divided by B): the blocks' results add up to the whole loss, and, the texts being frozen
+// constants, so do their gradients. Data-parallel ranks use this to see every rank's texts as
+// negatives without gathering embeddings that carry gradients.
 torch::Tensor siglip_loss(const torch::Tensor& image, const torch::Tensor& text, const torch::Tensor& logit_scale,
-                          const torch::Tensor& logit_bias);
+                          const torch::Tensor& logit_bias, int64_t first_row = 0);
 
 struct SigLipLossOptions {
   double init_logit_scale = 2.302585092994046;  // log(10), open_clip's default
@@ -28,7 +34,7 @@ struct SigLipLossOptions {
 class SigLipLossImpl : public torch::nn::Module {
  public:
   explicit SigLipLossImpl(const SigLipLossOptions& options = {});
-  torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& text);
+  torch::Tensor forward(const torch::Tensor& image, const torch::Tensor& text, int64_t first_row = 0);
   torch::Tensor logit_scale;  // [1], log of the multiplier
   torch::Tensor logit_bias;   // [1]
 };

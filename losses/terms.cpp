@@ -78,6 +78,8 @@ torch::Tensor DistillTerm::compute(TermContext& c) {
 
 torch::Tensor SigLipTerm::compute(TermContext& c) {
   TORCH_CHECK(c.inputs.text_embeddings.defined(), "loss inputs: the SigLIP loss needs `text_embeddings`");
+  if (c.inputs.global_text_embeddings.defined())
+    return loss_->forward(c.inputs.pooled, c.inputs.global_text_embeddings, c.inputs.global_first_row);
   return loss_->forward(c.inputs.pooled, c.inputs.text_embeddings);
 }
 

@@ -81,6 +81,29 @@ void averageable(const char* op, const torch::Tensor& t, ReduceOp reduce) {
 
 }  // namespace check
 
+GatheredRows all_gather_rows(Communicator& host, Communicator& device, const torch::Tensor& local) {
+  auto count = torch::tensor({local.size(0)}, torch::kInt64);
+  auto counts = torch::empty({host.size()}, torch::kInt64);
+  host.all_gather(count, counts)->wait();
+  const int64_t longest = counts.max().item<int64_t>();
+  auto shape = local.sizes().vec();
+  shape[0] = longest;
+  auto padded = torch::zeros(shape, local.options());
+  padded.narrow(0, 0, local.size(0)).copy_(local);
+  shape[0] = longest * host.size();
+  auto all = torch::empty(shape, local.options());
+  device.all_gather(padded.contiguous(), all)->wait();
+  GatheredRows out;
+  std::vector<torch::Tensor> parts;
+  for (int r = 0; r < host.size(); ++r) {
+    const int64_t n = counts[r].item<int64_t>();
+    parts.push_back(all.narrow(0, r * longest, n));
+  }
+  for (int r = 0; r < host.rank(); ++r) out.first_row += counts[r].item<int64_t>();
+  out.all = torch::cat(parts, 0);
+  return out;
+}
+
 std::vector<std::string> all_gather_strings(Communicator& comm, const std::string& mine) {
   auto length = torch::tensor({static_cast<int64_t>(mine.size())}, torch::kInt64);
   auto lengths = torch::empty({comm.size()}, torch::kInt64);

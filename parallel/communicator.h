@@ -73,6 +73,15 @@ void root(const Communicator& c, int root);
 void averageable(const char* op, const torch::Tensor& t, ReduceOp reduce);
 }  // namespace check
 
+// Every rank's rows of a [rows, ...] tensor, concatenated in rank order, where ranks may hold
+// different row counts (token-budget batches): counts go through `host`, the rows through `device`
+// (padded to the longest). Blocking. `first_row` is where this rank's rows start in `all`.
+struct GatheredRows {
+  torch::Tensor all;
+  int64_t first_row = 0;
+};
+GatheredRows all_gather_rows(Communicator& host, Communicator& device, const torch::Tensor& local);
+
 // Blocking conveniences for setup code (not the hot path).
 std::vector<std::string> all_gather_strings(Communicator& comm, const std::string& mine);
 std::string broadcast_string(Communicator& comm, const std::string& text, int root);

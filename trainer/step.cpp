@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace tetra::trainer {
@@ -16,14 +17,17 @@ model::ForwardOptions task_forward_options(Task task, const ModelConfig& model, 
 }
 
 losses::LossResult task_loss(losses::LossComposer& composer, const TaskBatch& batch,
-                             const model::TokenizerOutput& out, const model::PatchSize& patch, int64_t step) {
+                             const model::TokenizerOutput& out, const model::PatchSize& patch, int64_t step,
+                             const torch::Tensor& global_texts, int64_t first_row) {
   losses::LossInputs inputs;
+  inputs.global_text_embeddings = global_texts;
+  inputs.global_first_row = first_row;
   inputs.patch = patch;
+  inputs.targets = &batch.tokens;  // understanding tasks too: the distillation teacher sees the inputs
   if (is_understanding(batch.task)) {
     inputs.pooled = out.pooled;
     inputs.text_embeddings = batch.text_embeddings;
   } else {
-    inputs.targets = &batch.tokens;
     inputs.reconstruction = out.reconstruction;
     inputs.kl_per_token = out.kl_per_token;
   }
@@ -47,17 +51,19 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
                                       const Config& config) {
   // Every slot's batch first: their token counts set every micro-batch's weight before any backward.
   std::vector<TaskBatch> micro;
-  std::vector<int64_t> local_tokens;
+  std::vector<int64_t> local_sizes;  // per slot: tokens, samples
   for (Task task : cycle) {
     auto batch = feeds.next(task);
     if (!batch.ok()) return batch.status();
-    local_tokens.push_back(batch->tokens.num_tokens());
+    local_sizes.push_back(batch->tokens.num_tokens());
+    local_sizes.push_back(batch->tokens.num_samples());
     micro.push_back(std::move(*batch));
   }
   auto& dp = *s.dp;
   auto& host = *dp.group().host;
-  auto global = torch::tensor(local_tokens, torch::kInt64);
+  auto global = torch::tensor(local_sizes, torch::kInt64);
   host.all_reduce(global, parallel::ReduceOp::kSum)->wait();
+  global = global.view({-1, 2});
   const StageConfig& stage = config.stages[static_cast<size_t>(s.stage)];
   s.optimizer.set_step(stage.optim, s.stage_step, stage.steps);
   const model::PatchSize patch{config.model.patch_time, config.model.patch_size, config.model.patch_size, 3};
@@ -71,34 +77,43 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
   for (size_t k = 0; k < micro.size(); ++k) {
     dp.reducer().begin_micro_step();
     TaskBatch& batch = micro[k];
+    const bool understanding = is_understanding(batch.task);
+    if (understanding && !batch.text_embeddings.defined()) return missing_text(batch, config, s.stage);
     batch.tokens = batch.tokens.to(device);
     if (batch.text_embeddings.defined()) batch.text_embeddings = batch.text_embeddings.to(device);
-    const int64_t slot_tokens = global[static_cast<int64_t>(k)].item<int64_t>();
-    result.global_tokens += slot_tokens;
-    if (is_understanding(batch.task) && !batch.text_embeddings.defined()) return missing_text(batch, config, s.stage);
+    result.global_tokens += global[static_cast<int64_t>(k)][0].item<int64_t>();
+    // This rank's part of the slot's global batch: by tokens for the token means of reconstruction,
+    // by samples for the per-sample means of understanding.
+    const int64_t local = understanding ? batch.tokens.num_samples() : batch.tokens.num_tokens();
+    const double share = static_cast<double>(local) / static_cast<double>(global[static_cast<int64_t>(k)][understanding].item<int64_t>());
+    parallel::GatheredRows texts;
+    if (understanding && dp.group().size() > 1) texts = parallel::all_gather_rows(host, *dp.group().device, batch.text_embeddings);
     auto out = s.model->forward(batch.tokens, task_forward_options(batch.task, config.model, s.latent_rng));
-    auto loss = task_loss(*s.losses, batch, out, patch, s.stage_step);
-    // Every weight of the task may be zero at this step (a schedule): backward a zero through the
-    // graph anyway, so that every rank runs the same reductions.
-    auto total = loss.total.requires_grad() ? loss.total
-                                            : (is_understanding(batch.task) ? out.pooled : out.reconstruction).sum() * 0.0;
-    const double weight = static_cast<double>(batch.tokens.num_tokens()) / static_cast<double>(slot_tokens) / slots;
-    dp.reducer().backward(weight == 1.0 ? total : total * weight);
-    // Logged values: the same weights, summed over ranks below, give the global cycle means.
-    sums[0] = sums[0] + loss.total.detach().cpu().to(torch::kDouble) * weight;
+    auto loss = task_loss(*s.losses, batch, out, patch, s.stage_step, texts.all, texts.first_row);
+    const double own_slots = static_cast<double>(
+        std::count_if(micro.begin(), micro.end(), [&](const TaskBatch& b) { return b.task == batch.task; }));
+    torch::Tensor total;
     for (const auto& term : loss.terms) {
+      // A SigLIP term over every rank's texts is already this rank's block of the global loss.
+      const bool block = texts.all.defined() && absl::EndsWith(term.name, "/siglip");
+      const double scale = (block ? 1.0 : share) / slots;
+      auto weighted = term.weight * term.value * scale;
+      total = total.defined() ? total + weighted : weighted;
       auto found = std::find(result.names.begin(), result.names.end(), term.name);
       const size_t i = static_cast<size_t>(found - result.names.begin());
       if (found == result.names.end()) {
         result.names.push_back(term.name);
         sums.push_back(torch::zeros({}, torch::kDouble));
       }
-      // A term's mean over the slots it ran in: weighted by the slot's share of its own slots.
-      const double own_slots = static_cast<double>(std::count_if(micro.begin(), micro.end(), [&](const TaskBatch& b) {
-        return b.task == batch.task;
-      }));
-      sums[i] = sums[i] + term.value.detach().cpu().to(torch::kDouble) * (weight * slots / own_slots);
+      // Logged: the same weights, summed over ranks below, give the global mean over the slots
+      // the term ran in (and the step's loss).
+      sums[i] = sums[i] + term.value.detach().cpu().to(torch::kDouble) * (scale * slots / own_slots);
+      sums[0] = sums[0] + weighted.detach().cpu().to(torch::kDouble);
     }
+    // Every weight of the task may be zero at this step (a schedule): backward a zero through the
+    // graph anyway, so that every rank runs the same reductions.
+    if (!total.defined() || !total.requires_grad()) total = (understanding ? out.pooled : out.reconstruction).sum() * 0.0;
+    dp.reducer().backward(total);
   }
   dp.reducer().finish();
   result.grad_norm = dp.clip_grad_norm(config.optim.grad_clip).item<double>();

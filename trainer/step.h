@@ -4,10 +4,13 @@
 // the last backward, clipped, and AdamW steps once; then the parameter gather and the EMA.
 //
 // Weighting: the step minimises the mean over the cycle's slots of each slot's loss, and a slot's
-// loss is the mean over the global micro-batch (all ranks) of its token-mean terms. So micro-batch
-// k on this rank backpropagates loss_k * tokens_k / global_tokens_of_slot / slots; the reducer sums
-// over ranks. A task's weight in the step is thus its share of the cycle, whatever its token budget,
-// and uneven token counts across ranks are weighted exactly. With one rank and one slot the weight is 1.
+// loss is the mean over the global micro-batch (all ranks). A reconstruction micro-batch on this
+// rank backpropagates loss * tokens / global_tokens_of_slot / slots (its terms are token means),
+// an understanding one loss * samples / global_samples / slots (per-sample means); the reducer sums
+// over ranks. A task's weight in the step is thus its share of the cycle, whatever its batch size,
+// and uneven batches across ranks are weighted exactly. SigLIP is the exception: every rank scores
+// its own rows against every rank's texts, each rank's value is its block of the global loss, and
+// it backpropagates with 1 / slots (losses/semantic.h, row blocks). One rank, one slot: weight 1.
 #pragma once
 #include <torch/types.h>
 
@@ -25,8 +28,11 @@ namespace tetra::trainer {
 
 // The loss of one task's batch from the composer (losses/composer.h): reconstruction tasks get
 // their modality's reconstruction terms and the KL, understanding tasks the semantic terms.
+// global_texts: every data-parallel rank's text embeddings, this rank's from first_row (SigLIP's
+// negatives then span the global batch); undefined in one process.
 losses::LossResult task_loss(losses::LossComposer& composer, const TaskBatch& batch,
-                             const model::TokenizerOutput& out, const model::PatchSize& patch, int64_t step);
+                             const model::TokenizerOutput& out, const model::PatchSize& patch, int64_t step,
+                             const torch::Tensor& global_texts = {}, int64_t first_row = 0);
 model::ForwardOptions task_forward_options(Task task, const ModelConfig& model, at::Generator generator);
 
 struct StepResult {

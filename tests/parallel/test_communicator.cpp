@@ -112,6 +112,21 @@ TEST(Communicator, StringsAndScalarsHelpers) {
   EXPECT_EQ(all_reduce_int(comm, comm.rank(), ReduceOp::kMax), comm.size() - 1);
 }
 
+TEST(Communicator, AllGatherRowsWithUnevenCounts) {
+  auto& comm = *world().communicator();
+  // Rank r holds r + 1 rows of [r, r, r].
+  const int r = comm.rank();
+  auto mine = torch::full({r + 1, 3}, static_cast<float>(r));
+  auto got = all_gather_rows(comm, comm, mine);
+  const int64_t n = comm.size();
+  ASSERT_EQ(got.all.size(0), n * (n + 1) / 2);
+  EXPECT_EQ(got.first_row, static_cast<int64_t>(r) * (r + 1) / 2);
+  EXPECT_TRUE(torch::equal(got.all.narrow(0, got.first_row, r + 1), mine));
+  int64_t row = 0;
+  for (int q = 0; q < n; ++q)
+    for (int k = 0; k <= q; ++k, ++row) EXPECT_EQ(got.all[row][0].item<float>(), static_cast<float>(q)) << "row " << row;
+}
+
 TEST(Communicator, RejectsNonContiguousTensorsBeforeCommunicating) {
   auto& comm = *world().communicator();
   try {
