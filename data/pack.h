@@ -8,12 +8,18 @@
 
 namespace tetra::data {
 
-struct PackImagesOptions {
+// What every packer takes: a folder of inputs walked recursively, and where the shards go.
+struct PackFolderOptions {
+  explicit PackFolderOptions(int64_t default_shard_size) : shard_size(default_shard_size) {}
   std::string in_dir;
   std::string out_dir;
-  int64_t shard_size = 1000;  // samples per shard
-  int64_t threads = 2;        // files are validated (decoded) in parallel
+  int64_t shard_size;         // samples per shard
+  int64_t threads = 2;        // files are decoded in parallel
   bool resume = false;        // continue an interrupted pack of the same inputs in out_dir
+};
+
+struct PackImagesOptions : PackFolderOptions {
+  PackImagesOptions() : PackFolderOptions(1000) {}
 };
 
 struct PackReport {

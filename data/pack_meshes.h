@@ -10,12 +10,8 @@
 
 namespace tetra::data {
 
-struct PackMeshesOptions {
-  std::string in_dir;
-  std::string out_dir;
-  int64_t shard_size = 32;
-  int64_t threads = 2;
-  bool resume = false;
+struct PackMeshesOptions : PackFolderOptions {
+  PackMeshesOptions() : PackFolderOptions(32) {}
   int64_t views = 16;        // SPEC 1 reference: 16 views
   int64_t resolution = 256;  // pixels per side, a multiple of 16
   float radius = 2.0f;       // camera distance from the origin

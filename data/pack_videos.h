@@ -9,12 +9,8 @@
 
 namespace tetra::data {
 
-struct PackVideosOptions {
-  std::string in_dir;
-  std::string out_dir;
-  int64_t shard_size = 64;
-  int64_t threads = 2;
-  bool resume = false;
+struct PackVideosOptions : PackFolderOptions {
+  PackVideosOptions() : PackFolderOptions(64) {}
   double fps = 0;             // target frame rate; 0 keeps each clip's own rate
   int64_t max_side = 0;       // downscale frames so the longer side fits; 0 keeps the size
   int64_t max_frames = 0;     // keep at most this many frames per clip; 0 keeps all

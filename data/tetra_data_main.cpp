@@ -72,13 +72,12 @@ int Summarise(const absl::StatusOr<PackReport>& report, const std::string& noun,
 
 const std::set<std::string> kCommonFlags = {"--in", "--out", "--shard-size", "--threads"};
 
-absl::Status ParseCommon(const CliFlags& flags, std::string* in, std::string* out,
-                         int64_t* shard_size, int64_t* threads, bool* resume) {
-  absl::Status s = flags.Required("--in", in);
-  if (s.ok()) s = flags.Required("--out", out);
-  if (s.ok()) s = flags.Positive("--shard-size", shard_size);
-  if (s.ok()) s = flags.Positive("--threads", threads);
-  *resume = flags.Has("--resume");
+absl::Status ParseCommon(const CliFlags& flags, PackFolderOptions* o) {
+  absl::Status s = flags.Required("--in", &o->in_dir);
+  if (s.ok()) s = flags.Required("--out", &o->out_dir);
+  if (s.ok()) s = flags.Positive("--shard-size", &o->shard_size);
+  if (s.ok()) s = flags.Positive("--threads", &o->threads);
+  o->resume = flags.Has("--resume");
   return s;
 }
 
@@ -86,7 +85,7 @@ int PackImagesCommand(const std::vector<std::string>& args) {
   CliFlags flags;
   PackImagesOptions o;
   absl::Status s = flags.Parse(args, kCommonFlags, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o.in_dir, &o.out_dir, &o.shard_size, &o.threads, &o.resume);
+  if (s.ok()) s = ParseCommon(flags, &o);
   if (!s.ok()) return UsageError(std::string(s.message()));
   return Summarise(PackImages(o), "images", o.out_dir);
 }
@@ -115,7 +114,7 @@ int PackVideosCommand(const std::vector<std::string>& args) {
   std::set<std::string> known = kCommonFlags;
   known.insert({"--fps", "--max-side", "--max-frames", "--frames", "--quality"});
   absl::Status s = flags.Parse(args, known, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o.in_dir, &o.out_dir, &o.shard_size, &o.threads, &o.resume);
+  if (s.ok()) s = ParseCommon(flags, &o);
   if (s.ok()) s = flags.NonNegative("--fps", &o.fps);
   if (s.ok()) s = flags.NonNegative("--max-side", &o.max_side);
   if (s.ok()) s = flags.NonNegative("--max-frames", &o.max_frames);
@@ -130,7 +129,7 @@ int PackMeshesCommand(const std::vector<std::string>& args) {
   std::set<std::string> known = kCommonFlags;
   known.insert({"--views", "--resolution", "--radius", "--fov"});
   absl::Status s = flags.Parse(args, known, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o.in_dir, &o.out_dir, &o.shard_size, &o.threads, &o.resume);
+  if (s.ok()) s = ParseCommon(flags, &o);
   if (s.ok()) s = flags.Positive("--views", &o.views);
   if (s.ok()) s = flags.Positive("--resolution", &o.resolution);
   double radius = o.radius, fov = o.fov_degrees;

@@ -33,11 +33,23 @@ void MakeTree(const TempDir& dir) {
   WriteBytes(dir.Sub("in/notes.txt"), {'h', 'i'});
 }
 
+// PackImagesOptions for in -> out with the given shard size, threads and resume flag.
+PackImagesOptions Folder(const std::string& in, const std::string& out, int64_t shard_size, int64_t threads,
+                         bool resume = false) {
+  PackImagesOptions o;
+  o.in_dir = in;
+  o.out_dir = out;
+  o.shard_size = shard_size;
+  o.threads = threads;
+  o.resume = resume;
+  return o;
+}
+
 TEST(Pack, PacksGoodImagesAndReportsBadOnes) {
   TempDir dir;
   MakeTree(dir);
   absl::StatusOr<PackReport> report =
-      PackImages({dir.Sub("in"), dir.Sub("out"), /*shard_size=*/2, /*threads=*/2});
+      PackImages(Folder(dir.Sub("in"), dir.Sub("out"), /*shard_size=*/2, /*threads=*/2));
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->packed, 4);
   EXPECT_EQ(report->shards, 2);
@@ -84,26 +96,26 @@ TEST(Pack, PacksGoodImagesAndReportsBadOnes) {
 TEST(Pack, OneThreadGivesTheSameShards) {
   TempDir dir;
   MakeTree(dir);
-  ASSERT_TRUE(PackImages({dir.Sub("in"), dir.Sub("one"), 3, 1}).ok());
-  ASSERT_TRUE(PackImages({dir.Sub("in"), dir.Sub("four"), 3, 4}).ok());
+  ASSERT_TRUE(PackImages(Folder(dir.Sub("in"), dir.Sub("one"), 3, 1)).ok());
+  ASSERT_TRUE(PackImages(Folder(dir.Sub("in"), dir.Sub("four"), 3, 4)).ok());
   EXPECT_EQ(ReadBytes(dir.Sub("one/shard-00000.h5")), ReadBytes(dir.Sub("four/shard-00000.h5")));
   EXPECT_EQ(ReadBytes(dir.Sub("one/shard-00001.h5")), ReadBytes(dir.Sub("four/shard-00001.h5")));
 }
 
 TEST(Pack, ErrorsNameTheProblem) {
   TempDir dir;
-  absl::StatusOr<PackReport> missing = PackImages({dir.Sub("nope"), dir.Sub("out"), 10, 1});
+  absl::StatusOr<PackReport> missing = PackImages(Folder(dir.Sub("nope"), dir.Sub("out"), 10, 1));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find(dir.Sub("nope")), std::string::npos);
 
   WriteBytes(dir.Sub("texts/a.txt"), {'x'});
-  absl::StatusOr<PackReport> no_images = PackImages({dir.Sub("texts"), dir.Sub("out"), 10, 1});
+  absl::StatusOr<PackReport> no_images = PackImages(Folder(dir.Sub("texts"), dir.Sub("out"), 10, 1));
   ASSERT_FALSE(no_images.ok());
   EXPECT_NE(no_images.status().message().find("no .png/.jpg/.jpeg"), std::string::npos);
 
   MakeTree(dir);
-  ASSERT_TRUE(PackImages({dir.Sub("in"), dir.Sub("out"), 10, 1}).ok());
-  absl::StatusOr<PackReport> again = PackImages({dir.Sub("in"), dir.Sub("out"), 10, 1});
+  ASSERT_TRUE(PackImages(Folder(dir.Sub("in"), dir.Sub("out"), 10, 1)).ok());
+  absl::StatusOr<PackReport> again = PackImages(Folder(dir.Sub("in"), dir.Sub("out"), 10, 1));
   ASSERT_FALSE(again.ok()) << "packing over existing shards would mix datasets";
   EXPECT_NE(again.status().message().find("already holds shards"), std::string::npos);
 }
