@@ -99,17 +99,21 @@ void add_codes(const torch::Tensor& indices, const model::FsqOptions& fsq, torch
     (*counts)[g].index_add_(0, idx.select(1, g), torch::ones({idx.size(0)}, torch::kDouble));
 }
 
-std::pair<double, double> usage_and_perplexity(const torch::Tensor& counts) {
-  double usage = 0, perplexity = 0;
+// Per group: the share of codes used, and exp(entropy) of the code histogram.
+std::vector<std::pair<double, double>> usage_and_perplexity(const torch::Tensor& counts) {
+  std::vector<std::pair<double, double>> groups;
   for (int64_t g = 0; g < counts.size(0); ++g) {
     auto c = counts[g];
     const double total = c.sum().item<double>();
-    if (total <= 0) continue;
+    if (total <= 0) {
+      groups.push_back({0.0, 0.0});
+      continue;
+    }
     auto p = c / total;
-    usage += (c > 0).to(torch::kDouble).mean().item<double>();
-    perplexity += std::exp(-(p * torch::log(p.clamp_min(1e-300))).sum().item<double>());
+    groups.push_back({(c > 0).to(torch::kDouble).mean().item<double>(),
+                      std::exp(-(p * torch::log(p.clamp_min(1e-300))).sum().item<double>())});
   }
-  return {usage / static_cast<double>(counts.size(0)), perplexity / static_cast<double>(counts.size(0))};
+  return groups;
 }
 
 }  // namespace
@@ -187,9 +191,18 @@ EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets
     }
     if (model->options.discrete) {
       host.all_reduce(counts, parallel::ReduceOp::kSum)->wait();
-      const auto [usage, perplexity] = usage_and_perplexity(counts);
+      const auto groups = usage_and_perplexity(counts);
+      double usage = 0, perplexity = 0;
+      for (const auto& [u, p] : groups) {
+        usage += u / static_cast<double>(groups.size());
+        perplexity += p / static_cast<double>(groups.size());
+      }
       result.metrics.push_back({at + "fsq_usage", usage});
       result.metrics.push_back({at + "fsq_perplexity", perplexity});
+      for (size_t g = 0; g < groups.size(); ++g) {  // per group: metrics.jsonl and TensorBoard only
+        result.metrics.push_back({absl::StrCat(at, "fsq_group", g, "/usage"), groups[g].first});
+        result.metrics.push_back({absl::StrCat(at, "fsq_group", g, "/perplexity"), groups[g].second});
+      }
     }
   }
   model->train();
@@ -201,6 +214,7 @@ std::string format_eval_table(const std::vector<std::pair<std::string, double>>&
   std::vector<std::string> rows, columns;
   std::map<std::pair<std::string, std::string>, double> cells;
   for (const auto& [key, value] : metrics) {
+    if (key.find("/fsq_group") != std::string::npos) continue;  // the per-group detail stays in the files
     const size_t cut = key.rfind('/');
     const std::string row = key.substr(0, cut), column = key.substr(cut + 1);
     if (std::find(rows.begin(), rows.end(), row) == rows.end()) rows.push_back(row);

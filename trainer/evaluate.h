@@ -50,7 +50,8 @@ struct EvalResult {
 EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets, const model::PatchSize& patch,
                     parallel::Communicator& host, const std::string& prefix, int64_t comparisons = 0);
 
-// The metrics as a table, one row per modality: what the trainer prints and tetra-eval reports.
+// The metrics as a table, one row per modality: what the trainer prints and tetra-eval reports
+// (FSQ's per-group numbers, "eval/image/fsq_group3/perplexity", stay out of it).
 std::string format_eval_table(const std::vector<std::pair<std::string, double>>& metrics);
 
 }  // namespace tetra::trainer

@@ -47,6 +47,7 @@ for m in ("image", "video", "3d"):
     print(f"final {m:5s}: retrieval R@1 {r1:.3f} (chance {chance:.3f}), R@5 t2v {final[f'eval/{m}/t2v_r5']:.3f}")
     assert r1 > 1.5 * chance, f"{m}: retrieval R@1 {r1} not above chance {chance}"
 assert final["eval/image/fsq_perplexity"] > 1.0, "FSQ codebook collapsed to one code"
+assert all(final[f"eval/3d/fsq_group{g}/perplexity"] > 1.0 for g in range(8)), "an FSQ group collapsed"
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 acc = EventAccumulator(f"{run}/tensorboard", size_guidance={"images": 0, "scalars": 0})

@@ -7,6 +7,7 @@
 
 #include "parallel/self_communicator.h"
 #include "trainer/config.h"
+#include "trainer/evaluate.h"
 #include "trainer/stages.h"
 #include "trainer/step.h"
 #include "trainer/tasks.h"
@@ -152,6 +153,23 @@ TEST(Stages, WideningKeepsOutputsOptimizerStateAndEma) {
   ASSERT_TRUE(out.fsq_indices.defined());
   EXPECT_EQ(out.fsq_indices.size(1), 8);
   ASSERT_TRUE(enter_stage(s, config, 2, log).ok());  // again: nothing to do
+}
+
+TEST(EvalTable, OneRowPerModalityAndPrefixWithoutPerGroupDetail) {
+  const std::string table = format_eval_table({{"eval/image/psnr", 15.5},
+                                               {"eval/image/fsq_group0/perplexity", 3.0},
+                                               {"eval/3d/psnr", 12.25},
+                                               {"eval/3d/t2v_r1", 0.5},
+                                               {"eval_ema/image/psnr", 14.0}});
+  EXPECT_NE(table.find("psnr"), std::string::npos) << table;
+  EXPECT_NE(table.find("t2v_r1"), std::string::npos) << table;
+  EXPECT_NE(table.find("15.5000"), std::string::npos) << table;
+  EXPECT_NE(table.find("eval_ema/image"), std::string::npos) << table;
+  EXPECT_EQ(table.find("fsq_group"), std::string::npos) << table;
+  EXPECT_EQ(std::count(table.begin(), table.end(), '\n'), 4) << table;  // header + 3 rows
+  // eval/image has no t2v_r1: its cell is a dash
+  const auto image_row = table.substr(table.find("eval/image"), table.find('\n', table.find("eval/image")) - table.find("eval/image"));
+  EXPECT_NE(image_row.find(" -"), std::string::npos) << image_row;
 }
 
 }  // namespace
