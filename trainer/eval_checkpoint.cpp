@@ -103,7 +103,8 @@ absl::StatusOr<EvalCheckpointReport> evaluate_checkpoint(const EvalCheckpointOpt
   for (data::Modality m : modalities) report.data_folders.push_back(modality_dir(*config, m, /*heldout=*/true));
   parallel::SelfCommunicator self;
   const model::PatchSize patch{config->model.patch_time, config->model.patch_size, config->model.patch_size, 3};
-  report.metrics = evaluate(trainable->model, *sets, patch, self, options.ema ? "eval_ema" : "eval").metrics;
+  report.metrics =
+      evaluate(trainable->model, *sets, patch, self, options.ema ? "eval_ema" : "eval", 0, trainable->siglip).metrics;
   return report;
 }
 

@@ -140,7 +140,8 @@ absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_
 }
 
 EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets, const model::PatchSize& patch,
-                    parallel::Communicator& host, const std::string& prefix, int64_t comparisons) {
+                    parallel::Communicator& host, const std::string& prefix, int64_t comparisons,
+                    losses::SigLipLoss siglip) {
   EvalResult result;
   torch::NoGradGuard no_grad;
   model->eval();
@@ -188,6 +189,11 @@ EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets
       result.metrics.push_back({at + "v2t_r1", r.visual_to_text_r1});
       result.metrics.push_back({at + "v2t_r5", r.visual_to_text_r5});
       result.metrics.push_back({at + "chance_r1", 1.0 / static_cast<double>(set.samples)});
+      if (siglip)  // the whole held-out set as one batch: comparable across steps, not with training's
+        result.metrics.push_back({at + "siglip", losses::siglip_loss(pooled.to(torch::kFloat), texts.to(torch::kFloat),
+                                                                     siglip->logit_scale.detach().cpu(),
+                                                                     siglip->logit_bias.detach().cpu())
+                                                     .item<double>()});
     }
     if (model->options.discrete) {
       host.all_reduce(counts, parallel::ReduceOp::kSum)->wait();

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "data/modality.h"
+#include "losses/semantic.h"
 #include "model/tokenizer.h"
 #include "parallel/communicator.h"
 #include "trainer/config.h"
@@ -46,9 +47,11 @@ struct EvalResult {
 };
 
 // Collective over `host`. Decodes the posterior mean (no noise), so numbers compare across steps.
-// Keys are prefixed with `prefix` ("eval" or "eval_ema").
+// Keys are prefixed with `prefix` ("eval" or "eval_ema"). With `siglip` (the trained scale and
+// bias) the understanding task's held-out loss is reported too ("eval/video/siglip").
 EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets, const model::PatchSize& patch,
-                    parallel::Communicator& host, const std::string& prefix, int64_t comparisons = 0);
+                    parallel::Communicator& host, const std::string& prefix, int64_t comparisons = 0,
+                    losses::SigLipLoss siglip = nullptr);
 
 // The metrics as a table, one row per modality: what the trainer prints and tetra-eval reports
 // (FSQ's per-group numbers, "eval/image/fsq_group3/perplexity", stay out of it).

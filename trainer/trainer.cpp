@@ -231,9 +231,10 @@ class CurriculumRun {
 
   void run_eval(const std::vector<HeldoutSet>& heldout, const std::string& stage, TrainSummary* summary) {
     const model::PatchSize patch{config_.model.patch_time, config_.model.patch_size, config_.model.patch_size, 3};
-    EvalResult live = evaluate(state_.model, heldout, patch, *dp_.host, "eval", config_.run.grid_samples);
+    const auto siglip = state_.trainable->siglip;
+    EvalResult live = evaluate(state_.model, heldout, patch, *dp_.host, "eval", config_.run.grid_samples, siglip);
     state_.ema->swap_into_model();
-    EvalResult ema = evaluate(state_.model, heldout, patch, *dp_.host, "eval_ema");
+    EvalResult ema = evaluate(state_.model, heldout, patch, *dp_.host, "eval_ema", 0, siglip);
     state_.ema->swap_into_model();
     report_.evaluation(state_.step, stage, live, ema);
     summary->last_eval = live.metrics;
