@@ -73,6 +73,8 @@ absl::StatusOr<EvalCheckpointReport> evaluate_checkpoint(const EvalCheckpointOpt
     modalities = *found;
   }
   const torch::Device device(options.device == "cuda" ? torch::kCUDA : torch::kCPU);
+  // The run's thread count: with it, CPU results match the trainer's evaluation bit for bit.
+  if (config->run.threads > 0) torch::set_num_threads(static_cast<int>(config->run.threads));
 
   Trainable trainable = make_trainable(*config);
   const StageShape shape = stage_shape(*config, stage);
