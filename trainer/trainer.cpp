@@ -121,8 +121,8 @@ namespace {
 class CurriculumRun {
  public:
   CurriculumRun(const Config& config, const parallel::Group& dp, torch::Device device, Reporter& report,
-                CheckpointStore& store)
-      : config_(config), dp_(dp), device_(device), report_(report), store_(store) {}
+                CheckpointStore& store, std::string run_dir)
+      : run_dir_(std::move(run_dir)), config_(config), dp_(dp), device_(device), report_(report), store_(store) {}
 
   TrainingState& state() { return state_; }
   void count_parameters() { parameters_ = model::count_parameters(*state_.model); }
@@ -240,10 +240,7 @@ class CurriculumRun {
     summary->last_eval = live.metrics;
   }
 
- public:
   std::string run_dir_;
-
- private:
   const Config& config_;
   parallel::Group dp_;
   torch::Device device_;
@@ -294,8 +291,7 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   auto report = Reporter::Create(config, summary.run_dir, comm.rank() == 0, options.resume ? resume_at.step : -1);
   if (!report.ok()) return parallel::mark_collective(report.status());
   torch::manual_seed(static_cast<uint64_t>(config.run.seed));
-  CurriculumRun run(config, dp, mesh->device(), **report, store);
-  run.run_dir_ = summary.run_dir;
+  CurriculumRun run(config, dp, mesh->device(), **report, store, summary.run_dir);
   TrainingState& state = run.state();
   if (auto s = init_training_state(state, config, dp, mesh->device()); !s.ok()) return s;
   std::ostringstream shape_log;
