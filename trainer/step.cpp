@@ -71,7 +71,8 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
 
   StepResult result;
   result.names.push_back("loss");
-  std::vector<torch::Tensor> sums{torch::zeros({}, torch::kDouble)};
+  const auto on_device = torch::TensorOptions().dtype(torch::kDouble).device(device);
+  std::vector<torch::Tensor> sums{torch::zeros({}, on_device)};
   const double slots = static_cast<double>(cycle.size());
   dp.reducer().begin_step(static_cast<int64_t>(cycle.size()));
   for (size_t k = 0; k < micro.size(); ++k) {
@@ -103,12 +104,12 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
       const size_t i = static_cast<size_t>(found - result.names.begin());
       if (found == result.names.end()) {
         result.names.push_back(term.name);
-        sums.push_back(torch::zeros({}, torch::kDouble));
+        sums.push_back(torch::zeros({}, on_device));
       }
       // Logged: the same weights, summed over ranks below, give the global mean over the slots
       // the term ran in (and the step's loss).
-      sums[i] = sums[i] + term.value.detach().cpu().to(torch::kDouble) * (scale * slots / own_slots);
-      sums[0] = sums[0] + weighted.detach().cpu().to(torch::kDouble);
+      sums[i] = sums[i] + term.value.detach().to(torch::kDouble) * (scale * slots / own_slots);
+      sums[0] = sums[0] + weighted.detach().to(torch::kDouble);
     }
     // Every weight of the task may be zero at this step (a schedule): backward a zero through the
     // graph anyway, so that every rank runs the same reductions.
@@ -116,7 +117,7 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
     dp.reducer().backward(total);
   }
   dp.reducer().finish();
-  result.grad_norm = dp.clip_grad_norm(config.optim.grad_clip).item<double>();
+  result.grad_norm = dp.clip_grad_norm(config.optim.grad_clip);
   s.optimizer.adamw->step(dp.owned_shards(), [&](int64_t p) { return !dp.reducer().used(p); });
   dp.gather_parameters();
   s.ema->update();
@@ -124,10 +125,15 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
   ++s.step;
   ++s.stage_step;
 
-  auto values = torch::stack(sums);
-  host.all_reduce(values, parallel::ReduceOp::kSum)->wait();
-  result.values.assign(values.data_ptr<double>(), values.data_ptr<double>() + values.numel());
+  result.sums = torch::stack(sums);
   return result;
+}
+
+std::vector<double> StepResult::global_values(parallel::Communicator& device_comm) const {
+  auto all = sums.clone();
+  device_comm.all_reduce(all, parallel::ReduceOp::kSum)->wait();
+  all = all.cpu().contiguous();
+  return std::vector<double>(all.data_ptr<double>(), all.data_ptr<double>() + all.numel());
 }
 
 }  // namespace tetra::trainer

@@ -35,11 +35,15 @@ losses::LossResult task_loss(losses::LossComposer& composer, const TaskBatch& ba
                              const torch::Tensor& global_texts = {}, int64_t first_row = 0);
 model::ForwardOptions task_forward_options(Task task, const ModelConfig& model, at::Generator generator);
 
+// What a step reports. The numbers stay on the device until a log step asks for them, so that a
+// GPU step never waits for the host.
 struct StepResult {
   std::vector<std::string> names;  // "loss", then every term seen in the cycle ("image/l1", "video/siglip", ...)
-  std::vector<double> values;      // global (all ranks) cycle means, in the order of `names`
-  double grad_norm = 0;
+  torch::Tensor sums;              // [names] double, this rank's part of the cycle means
+  torch::Tensor grad_norm;         // scalar, before clipping
   int64_t global_tokens = 0;
+  // Collective over the data-parallel group: the global (all ranks) cycle means, in `names` order.
+  std::vector<double> global_values(parallel::Communicator& device_comm) const;
 };
 
 // Collective over the data-parallel group.

@@ -147,6 +147,7 @@ class CurriculumRun {
     const int64_t total = config_.total_steps();
     auto window_start = Clock::now();
     int64_t window_tokens = 0, window_steps = 0;
+    StepReport r;  // between log steps a terminal shows the last logged losses with a live step count
     while (state_.stage_step < stage.steps) {
       auto step = train_step(state_, **feeds, *cycle, config_);
       if (!step.ok()) return step.status();
@@ -155,13 +156,16 @@ class CurriculumRun {
       const double elapsed = std::chrono::duration<double>(Clock::now() - window_start).count();
       const bool stage_end = state_.stage_step == stage.steps;
       const bool log_now = state_.step % config_.run.log_every == 0 || stage_end;
-      StepReport r;
       r.step = state_.step;
       r.total = total;
-      r.loss = step->values[0];
-      for (size_t i = 1; i < step->names.size(); ++i) r.terms.emplace_back(step->names[i], step->values[i]);
+      if (log_now) {  // the only host sync of a step: numbers leave the device here
+        const std::vector<double> values = step->global_values(*dp_.device);
+        r.loss = values[0];
+        r.terms.clear();
+        for (size_t i = 1; i < step->names.size(); ++i) r.terms.emplace_back(step->names[i], values[i]);
+        r.grad_norm = step->grad_norm.item<double>();
+      }
       r.lr = learning_rate_at(stage.optim, state_.stage_step - 1, stage.steps);
-      r.grad_norm = step->grad_norm;
       r.tokens_per_s = window_tokens / std::max(elapsed, 1e-9);
       r.eta_s = elapsed / window_steps * static_cast<double>(total - state_.step);
       const int64_t skipped =
