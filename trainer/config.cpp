@@ -11,7 +11,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/ascii.h"
 #include "model/options.h"
+#include "trainer/trainable.h"
 
 namespace tetra::trainer {
 namespace {
@@ -315,6 +317,12 @@ void check_stages(const Config& c, std::vector<std::string>* errors) {
       errors->push_back(absl::StrCat("key '", at, "latent_channels' (", st.latent_channels, ") is below the ", channels,
                                      " channels the latent already has: a stage can only widen it (0 keeps it)"));
     if (st.latent_channels != 0) channels = std::max(channels, st.latent_channels);
+    for (absl::string_view part : absl::StrSplit(st.freeze, ',', absl::SkipWhitespace())) {
+      const std::string name(absl::StripAsciiWhitespace(part));
+      if (std::find(freezable_parts().begin(), freezable_parts().end(), name) == freezable_parts().end())
+        errors->push_back(absl::StrCat("key '", at, "freeze' names '", name, "'; allowed: ",
+                                       absl::StrJoin(freezable_parts(), ", "), " (comma-separated)"));
+    }
     if (st.discrete && c.model.fsq_groups * c.model.fsq_dims != channels)
       errors->push_back(absl::StrCat("stage ", at, " is discrete, but model.fsq_groups x model.fsq_dims = ",
                                      c.model.fsq_groups * c.model.fsq_dims, " differs from the ", channels,

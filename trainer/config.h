@@ -214,6 +214,7 @@ struct StageConfig {
   int64_t steps = 1000;
   int64_t latent_channels = 0;      // 0: keep; larger: widen with zero rows/columns at the stage start
   bool discrete = false;
+  std::string freeze;               // comma-separated parts kept fixed: encoder, bottleneck, decoder, pooling, siglip
   int64_t image_min_side = 64, image_max_side = 512;
   int64_t video_min_side = 64, video_max_side = 512;
   TaskMix tasks;
@@ -226,6 +227,8 @@ struct StageConfig {
     v.field("latent_channels", latent_channels, IntRange{0, 4096},
             "widen the latent to this many channels at the stage start (0: keep; SPEC: 48 from stage 2)");
     v.field("discrete", discrete, "FSQ bottleneck (model.fsq_*) instead of the Gaussian one (SPEC stage 4)");
+    v.field("freeze", freeze,
+            "comma-separated parts AdamW leaves untouched in this stage: encoder, bottleneck, decoder, pooling, siglip");
     v.field("image_min_side", image_min_side, IntRange{1, 1 << 16}, "images: resize up when a side is shorter");
     v.field("image_max_side", image_max_side, IntRange{1, 1 << 16}, "images: resize down when a side is longer");
     v.field("video_min_side", video_min_side, IntRange{1, 1 << 16}, "video frames: resize up when a side is shorter");

@@ -2,7 +2,9 @@
 
 #include <torch/torch.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 
 namespace tetra::trainer {
@@ -46,6 +48,18 @@ absl::Status missing_text(const TaskBatch& batch, const Config& config, int64_t 
 }
 
 }  // namespace
+
+std::vector<bool> frozen_parameters(const std::vector<std::string>& names, const std::string& freeze) {
+  std::vector<std::string> parts;
+  for (absl::string_view part : absl::StrSplit(freeze, ',', absl::SkipWhitespace()))
+    parts.emplace_back(absl::StripAsciiWhitespace(part));
+  std::vector<bool> frozen;
+  for (const auto& name : names) {
+    const std::string part = part_of(name);
+    frozen.push_back(!part.empty() && std::find(parts.begin(), parts.end(), part) != parts.end());
+  }
+  return frozen;
+}
 
 absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const std::vector<Task>& cycle,
                                       const Config& config) {
@@ -118,7 +132,9 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
   }
   dp.reducer().finish();
   result.grad_norm = dp.clip_grad_norm(config.optim.grad_clip);
-  s.optimizer.adamw->step(dp.owned_shards(), [&](int64_t p) { return !dp.reducer().used(p); });
+  // A frozen part is skipped like a parameter without a gradient: value and AdamW state unchanged.
+  const auto frozen = frozen_parameters(dp.names(), stage.freeze);
+  s.optimizer.adamw->step(dp.owned_shards(), [&](int64_t p) { return !dp.reducer().used(p) || frozen[p]; });
   dp.gather_parameters();
   s.ema->update();
   s.cursors = feeds.cursors();

@@ -46,6 +46,9 @@ struct StepResult {
   std::vector<double> global_values(parallel::Communicator& device_comm) const;
 };
 
+// Per parameter of `names`: whether it belongs to a part listed in `freeze` ("encoder, siglip").
+std::vector<bool> frozen_parameters(const std::vector<std::string>& names, const std::string& freeze);
+
 // Collective over the data-parallel group.
 absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const std::vector<Task>& cycle,
                                       const Config& config);

@@ -5,6 +5,9 @@
 #pragma once
 #include <torch/nn/module.h>
 
+#include <string>
+#include <vector>
+
 #include "losses/semantic.h"
 #include "model/tokenizer.h"
 
@@ -18,6 +21,10 @@ class TrainableImpl : public torch::nn::Module {
   losses::SigLipLoss siglip;
 };
 TORCH_MODULE(Trainable);
+
+// The parts a stage can freeze, and which of them a parameter belongs to ("" for none).
+const std::vector<std::string>& freezable_parts();  // encoder, bottleneck, decoder, pooling, siglip
+std::string part_of(const std::string& parameter_name);
 
 // Parameter names as the optimizer sees them ("model.encoder.blocks.0...").
 inline bool is_encoder_parameter(const std::string& name) {

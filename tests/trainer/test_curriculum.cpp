@@ -2,13 +2,17 @@
 // the stage transition (latent widening with optimizer state and EMA, FSQ switch).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <sstream>
 
+#include "data/embedded.h"
 #include "parallel/self_communicator.h"
 #include "trainer/config.h"
 #include "trainer/evaluate.h"
 #include "trainer/stages.h"
+#include "trainer/task_cycle.h"
 #include "trainer/step.h"
 #include "trainer/tasks.h"
 #include "trainer/training_state.h"
@@ -153,6 +157,73 @@ TEST(Stages, WideningKeepsOutputsOptimizerStateAndEma) {
   ASSERT_TRUE(out.fsq_indices.defined());
   EXPECT_EQ(out.fsq_indices.size(1), 8);
   ASSERT_TRUE(enter_stage(s, config, 2, log).ok());  // again: nothing to do
+}
+
+TEST(TrainStep, FrozenPartsKeepTheirWeightsWhileTheRestTrains) {
+  const auto dir = std::filesystem::temp_directory_path() / ("tetra-trainstep-" + std::to_string(::getpid()));
+  data::EmbeddedDatasetOptions small;
+  small.num_train = 16;
+  small.num_heldout = 4;
+  small.video_train = small.mesh_train = 4;
+  small.video_heldout = small.mesh_heldout = 2;
+  ASSERT_TRUE(data::EnsureEmbeddedDataset(dir.string(), small).ok());
+  auto config = parse_config(R"(
+model: {preset: tiny, embed_dim: 64}
+loss: {sem_weight: "1", image: {lpips: "0", gram: "0", clip: "0", distill: "0", siglip: "1"}}
+stages:
+  - steps: 2
+    freeze: "encoder, siglip"
+    image_min_side: 32
+    image_max_side: 64
+    tasks: {image_rec: {share: 1, max_tokens: 64}, image_und: {share: 1, max_tokens: 64}}
+)", "test.yaml", {"data.embedded_dir=" + dir.string()});
+  ASSERT_TRUE(config.ok()) << config.status();
+  auto comm = std::make_shared<parallel::SelfCommunicator>();
+  TrainingState s;
+  ASSERT_TRUE(init_training_state(s, *config, parallel::Group{"dp", comm, comm}, torch::kCPU).ok());
+  std::ostringstream log;
+  auto composer = losses::LossComposer::create(config->stages[0].loss, torch::kCPU, log, s.trainable->siglip);
+  ASSERT_TRUE(composer.ok()) << composer.status();
+  s.losses = std::move(*composer);
+  auto feeds = TaskFeeds::Create(*config, 0, {}, 0, 1);
+  ASSERT_TRUE(feeds.ok()) << feeds.status();
+  auto cycle = make_task_cycle(task_mix(config->stages[0]));
+  ASSERT_TRUE(cycle.ok());
+
+  std::map<std::string, torch::Tensor> before;
+  for (const auto& p : s.trainable->named_parameters()) before[p.key()] = p.value().detach().clone();
+  for (int i = 0; i < 2; ++i) {
+    auto step = train_step(s, **feeds, *cycle, *config);
+    ASSERT_TRUE(step.ok()) << step.status();
+    const auto values = step->global_values(*comm);
+    ASSERT_EQ(values.size(), step->names.size());
+    EXPECT_NE(std::find(step->names.begin(), step->names.end(), "image/siglip"), step->names.end());
+    for (double v : values) EXPECT_TRUE(std::isfinite(v));
+  }
+  EXPECT_EQ(s.step, 2);
+  EXPECT_EQ(s.cursors.size(), 2u);  // one cursor per task
+  int frozen_checked = 0, trained = 0;
+  for (const auto& p : s.trainable->named_parameters()) {
+    const std::string part = part_of(p.key());
+    const bool same = torch::equal(p.value(), before[p.key()]);
+    if (part == "encoder" || part == "siglip") {
+      EXPECT_TRUE(same) << p.key() << " is frozen but changed";
+      ++frozen_checked;
+    } else if (part == "decoder" && !same) {
+      ++trained;
+    }
+  }
+  EXPECT_GT(frozen_checked, 4);
+  EXPECT_GT(trained, 4) << "the decoder did not train";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(TrainStep, FreezeNamesAreValidated) {
+  auto bad = parse_config("stages:\n  - freeze: encoder,decodr\n", "x.yaml", {});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("'decodr'"), std::string::npos) << bad.status();
+  const auto frozen = frozen_parameters({"model.encoder.x", "model.decoder.y", "siglip.logit_bias"}, " siglip ,encoder");
+  EXPECT_EQ(frozen, (std::vector<bool>{true, false, true}));
 }
 
 TEST(EvalTable, OneRowPerModalityAndPrefixWithoutPerGroupDetail) {
