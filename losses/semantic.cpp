@@ -18,14 +18,21 @@ void check_pair(const torch::Tensor& image, const torch::Tensor& text, const cha
 }  // namespace
 
 torch::Tensor distillation_kl(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& text,
-                              double temperature, double scale) {
-  check_pair(student, text, "distillation_kl (student)");
-  check_pair(teacher, text, "distillation_kl (teacher)");
+                              double temperature, double scale, int64_t batch) {
+  if (batch == 0) {
+    check_pair(student, text, "distillation_kl (student)");
+    check_pair(teacher, text, "distillation_kl (teacher)");
+  }
+  TORCH_CHECK(student.dim() == 2 && teacher.sizes() == student.sizes() && text.dim() == 2 &&
+                  text.size(1) == student.size(1) && (batch == 0 || student.size(0) <= batch),
+              "distillation_kl: student ", student.sizes(), ", teacher ", teacher.sizes(), " and text ", text.sizes(),
+              " embeddings must be [b, D], [b, D] and [B, D] with b <= B = ", batch);
   auto t = unit_rows(text);
   auto log_p_student = (scale / temperature * unit_rows(student).matmul(t.t())).log_softmax(1);
   auto log_p_teacher = (scale / temperature * unit_rows(teacher).matmul(t.t())).log_softmax(1);
   // sum_j p_t (log p_t - log p_s), averaged over the batch ("batchmean" in torch's kl_div).
-  return (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(1).mean();
+  auto per_image = (log_p_teacher.exp() * (log_p_teacher - log_p_student)).sum(1);
+  return batch == 0 ? per_image.mean() : per_image.sum() / static_cast<double>(batch);
 }
 
 SigLipLossImpl::SigLipLossImpl(const SigLipLossOptions& options) {

@@ -10,8 +10,10 @@ namespace tetra::losses {
 // KL(P_t || P_s) averaged over images, where row i of P = softmax_j(s_ij / temperature) over the
 // in-batch texts j, and s_ij = scale * cos(image_i, text_j) for the teacher's and the student's
 // image embeddings (same text embeddings for both). No tau^2 factor: SPEC's formula has none.
+// Row blocks, as for SigLIP below: with `batch` > 0 the images are some of a batch of `batch` whose
+// texts are all given, and the result is their rows' sum divided by `batch`.
 torch::Tensor distillation_kl(const torch::Tensor& student, const torch::Tensor& teacher, const torch::Tensor& text,
-                              double temperature, double scale);
+                              double temperature, double scale, int64_t batch = 0);
 
 // SigLIP (Zhai et al. 2023): logits_ij = exp(logit_scale) * <x_i, t_j> + logit_bias on L2-normalised
 // embeddings, labels +1 on the diagonal and -1 elsewhere, loss = -sum_ij log sigmoid(label * logit) / B.

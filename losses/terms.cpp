@@ -72,8 +72,10 @@ torch::Tensor DistillTerm::compute(TermContext& c) {
   }
   TORCH_CHECK(teacher.defined(), "loss inputs: distillation with loss.teacher.source = batch needs `teacher_embeddings`");
   TORCH_CHECK(c.inputs.text_embeddings.defined(), "loss inputs: distillation needs `text_embeddings`");
-  return distillation_kl(c.inputs.pooled, teacher.to(c.inputs.pooled.scalar_type()), c.inputs.text_embeddings,
-                         temperature_, scale_);
+  const auto& global = c.inputs.global_text_embeddings;
+  return distillation_kl(c.inputs.pooled, teacher.to(c.inputs.pooled.scalar_type()),
+                         global.defined() ? global : c.inputs.text_embeddings, temperature_, scale_,
+                         global.defined() ? global.size(0) : 0);
 }
 
 torch::Tensor SigLipTerm::compute(TermContext& c) {

@@ -26,8 +26,8 @@ struct LossInputs {
   torch::Tensor text_embeddings;     // [B, D] from the frozen text encoder, precomputed
   torch::Tensor teacher_embeddings;  // [B, D] when loss.teacher.source is "batch"
   // Data parallel: every rank's text embeddings [B_all, D], this rank's at rows
-  // [global_first_row, + B). SigLIP then scores this rank's rows against all of them (see
-  // siglip_loss's row blocks); distillation stays within the rank's batch.
+  // [global_first_row, + B). SigLIP and distillation then score this rank's rows against all of
+  // them, each rank's value being its block of the global loss (losses/semantic.h, row blocks).
   torch::Tensor global_text_embeddings;
   int64_t global_first_row = 0;
 };

@@ -109,8 +109,8 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
         std::count_if(micro.begin(), micro.end(), [&](const TaskBatch& b) { return b.task == batch.task; }));
     torch::Tensor total;
     for (const auto& term : loss.terms) {
-      // A SigLIP term over every rank's texts is already this rank's block of the global loss.
-      const bool block = texts.all.defined() && absl::EndsWith(term.name, "/siglip");
+      // A semantic term over every rank's texts is already this rank's block of the global loss.
+      const bool block = texts.all.defined() && (absl::EndsWith(term.name, "/siglip") || absl::EndsWith(term.name, "/distill"));
       const double scale = (block ? 1.0 : share) / slots;
       auto weighted = term.weight * term.value * scale;
       total = total.defined() ? total + weighted : weighted;

@@ -8,9 +8,10 @@
 // rank backpropagates loss * tokens / global_tokens_of_slot / slots (its terms are token means),
 // an understanding one loss * samples / global_samples / slots (per-sample means); the reducer sums
 // over ranks. A task's weight in the step is thus its share of the cycle, whatever its batch size,
-// and uneven batches across ranks are weighted exactly. SigLIP is the exception: every rank scores
-// its own rows against every rank's texts, each rank's value is its block of the global loss, and
-// it backpropagates with 1 / slots (losses/semantic.h, row blocks). One rank, one slot: weight 1.
+// and uneven batches across ranks are weighted exactly. The semantic terms (SigLIP, distillation)
+// are the exception: every rank scores its own rows against every rank's texts, each rank's value
+// is its block of the global loss, and it backpropagates with 1 / slots (losses/semantic.h, row
+// blocks). One rank, one slot: weight 1.
 #pragma once
 #include <torch/types.h>
 

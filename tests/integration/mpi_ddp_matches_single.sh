@@ -3,7 +3,7 @@
 # follow the loss curve of one process taking 2k (same data, same seed; fp32 tolerance), with and
 # without ZeRO-1, with reduction during or after backward, and with a cycle of two micro-batches
 # (image_rec + video_rec: gradient accumulation across tasks, only the last backward reduces), and
-# with an understanding task whose SigLIP loss must see every rank's texts as negatives (one process
+# with an understanding task whose SigLIP and distillation losses must see every rank's texts (one process
 # holds the whole global batch); after training the replicas' weights are bitwise equal.
 # Latent sampling is off: each rank draws its own noise, which no one-process run can reproduce.
 source "$(dirname "$0")/mpi_lib.bash"
@@ -15,7 +15,8 @@ two_each=(--set stages.0.tasks.image_rec.max_samples=2 --set stages.0.tasks.vide
           --set stages.0.tasks.image_und.max_samples=2)
 mix=(--set stages.0.tasks.video_rec.share=1 --set stages.0.tasks.video_rec.max_tokens=4096)
 und=(--set stages.0.tasks.image_und.share=1 --set stages.0.tasks.image_und.max_tokens=4096 --set model.embed_dim=64
-     --set loss.sem_weight=1 --set loss.image.siglip=1 --set loss.siglip_logit_bias=-2)
+     --set loss.sem_weight=1 --set loss.image.siglip=1 --set loss.siglip_logit_bias=-2 --set loss.image.distill=1
+     --set loss.teacher.source=random --set loss.teacher.embed_dim=64 --set loss.teacher.resolution=32)
 
 one() {  # name, extra --set arguments
   local name=$1; shift
@@ -53,7 +54,7 @@ for ref_name, runs in (("one", ("two", "two_zero", "two_after_backward")), ("one
     if ref_name == "one_mix":
         assert "loss/video/l1" in keys, keys
     if ref_name == "one_und":
-        assert "loss/image/siglip" in keys, keys
+        assert "loss/image/siglip" in keys and "loss/image/distill" in keys, keys
     for run in runs:
         got = steps(run)
         assert sorted(got) == sorted(ref), f"{run}: steps {sorted(got)}"
@@ -64,6 +65,6 @@ for ref_name, runs in (("one", ("two", "two_zero", "two_after_backward")), ("one
         digests = state["replica_sha256"]
         assert state["world_size"] == 2 and len(digests) == 2, state
         assert digests[0] == digests[1], f"{run}: replicas differ after 12 steps: {digests}"
-print("2 ranks x k == 1 rank x 2k: plain, ZeRO-1, reduction after backward, a 2-task cycle, SigLIP over the "
-      "global batch; replicas bitwise equal")
+print("2 ranks x k == 1 rank x 2k: plain, ZeRO-1, reduction after backward, a 2-task cycle, SigLIP and "
+      "distillation over the global batch; replicas bitwise equal")
 PY

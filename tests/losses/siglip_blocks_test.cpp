@@ -36,6 +36,25 @@ TEST(SigLipBlocks, BlocksAddUpToTheWholeLossAndGradients) {
   EXPECT_NEAR(bias_grad.item<double>(), grads[2].item<double>(), 1e-12);
 }
 
+TEST(DistillBlocks, BlocksAddUpToTheWholeLossAndGradients) {
+  torch::manual_seed(4);
+  auto student = torch::randn({5, 8}, torch::kDouble).requires_grad_();
+  auto teacher = torch::randn({5, 8}, torch::kDouble);
+  auto text = torch::randn({5, 8}, torch::kDouble);
+  auto whole = distillation_kl(student, teacher, text, 2.0, 3.0);
+  auto grad = torch::autograd::grad({whole}, {student})[0];
+  double sum = 0;
+  std::vector<torch::Tensor> grads;
+  for (auto [first, rows] : {std::pair<int64_t, int64_t>{0, 2}, {2, 3}}) {
+    auto block = student.detach().narrow(0, first, rows).clone().requires_grad_();
+    auto part = distillation_kl(block, teacher.narrow(0, first, rows), text, 2.0, 3.0, /*batch=*/5);
+    grads.push_back(torch::autograd::grad({part}, {block})[0]);
+    sum += part.item<double>();
+  }
+  EXPECT_NEAR(sum, whole.item<double>(), 1e-12);
+  EXPECT_TRUE(torch::allclose(torch::cat(grads), grad, 1e-12, 1e-12));
+}
+
 TEST(SigLipBlocks, RowsOutsideTheTextsAreRejected) {
   auto image = torch::randn({3, 8}), text = torch::randn({4, 8});
   auto scale = torch::zeros({1}), bias = torch::zeros({1});
