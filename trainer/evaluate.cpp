@@ -7,7 +7,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/numbers.h"
 #include "data/loader.h"
+#include "data/mesh_shard.h"
 #include "losses/reconstruction.h"
 #include "trainer/eval_metrics.h"
 #include "trainer/tasks.h"
@@ -38,6 +40,7 @@ absl::StatusOr<HeldoutSet> load_set(const Config& config, size_t stage, data::Mo
     if (!batch.ok()) return batch.status();
     trim_batch(&*batch, static_cast<size_t>(target - set.samples), options.patch.features());
     set.samples += static_cast<int64_t>(batch->samples.size());
+    for (const auto& sample : batch->samples) set.labels.push_back(sample.label);
     TaskBatch converted = to_task_batch(Task::kImageReconstruction, std::move(*batch));
     set.batches.push_back({converted.tokens.to(device), converted.text_embeddings.defined()
                                                              ? converted.text_embeddings.to(device)
@@ -116,6 +119,20 @@ std::vector<std::pair<double, double>> usage_and_perplexity(const torch::Tensor&
   return groups;
 }
 
+// A mesh's stored views (the packer's renders) as [V, R, R, 3] in [-1, 1]; undefined when the
+// label does not lead to a readable record (the grid then shows fewer rows).
+torch::Tensor stored_views(const std::string& label) {
+  const size_t hash = label.rfind('#');
+  int64_t index = 0;
+  if (hash == std::string::npos || !absl::SimpleAtoi(label.substr(hash + 1), &index)) return {};
+  auto shard = data::MeshShardReader::Open(label.substr(0, hash));
+  if (!shard.ok()) return {};
+  auto views = (*shard)->ReadViews(index);
+  if (!views.ok() || views->count == 0) return {};
+  auto rgb = torch::from_blob(views->rgb.data(), {views->count, views->resolution, views->resolution, 3}, torch::kUInt8);
+  return rgb.to(torch::kFloat).div(127.5).sub(1.0);
+}
+
 }  // namespace
 
 std::vector<data::Modality> stage_modalities(const Config& config, size_t stage) {
@@ -174,6 +191,9 @@ EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets
       }
       first += count;
     }
+    if (shown && mesh)
+      for (size_t i = 0; i < set.labels.size() && static_cast<int64_t>(shown->views.size()) < comparisons; ++i)
+        if (auto views = stored_views(set.labels[i]); views.defined()) shown->views.push_back(views);
     auto totals = torch::tensor({sums.l1, sums.tokens, sums.psnr, sums.ssim, sums.samples}, torch::kDouble);
     host.all_reduce(totals, parallel::ReduceOp::kSum)->wait();
     const double samples = std::max(1.0, totals[4].item<double>());

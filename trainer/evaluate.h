@@ -28,6 +28,7 @@ struct HeldoutSet {
   data::Modality modality = data::Modality::kImage;
   std::vector<HeldoutBatch> batches;
   int64_t samples = 0;
+  std::vector<std::string> labels;  // "<shard path>#<index>" per sample, in order
 };
 
 // The modalities stage `stage`'s tasks read.
@@ -39,6 +40,7 @@ absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_
 
 struct Comparison {  // input vs reconstruction, [T, H, W, 3] in [-1, 1], for TensorBoard grids
   std::vector<torch::Tensor> inputs, reconstructions;
+  std::vector<torch::Tensor> views;  // meshes: the stored rendered views [V, R, R, 3] of the same assets
 };
 
 struct EvalResult {

@@ -56,16 +56,21 @@ std::vector<int64_t> frames_shown(int64_t frames, int64_t frames_to_show) {
   return shown;
 }
 
-ImageGrid make_comparison_grid(const std::vector<torch::Tensor>& inputs,
-                               const std::vector<torch::Tensor>& reconstructions, int64_t max_items,
-                               int64_t cell_side, int64_t frames_to_show) {
-  TORCH_CHECK(inputs.size() == reconstructions.size(), "make_comparison_grid: ", inputs.size(), " inputs but ",
-              reconstructions.size(), " reconstructions");
-  TORCH_CHECK(!inputs.empty() && max_items > 0 && cell_side > 0 && frames_to_show > 0,
-              "make_comparison_grid: needs at least one item, max_items, cell_side and frames_to_show > 0 (got ",
-              inputs.size(), " items, ", max_items, ", ", cell_side, ", ", frames_to_show, ")");
-  const int64_t rows = std::min<int64_t>(max_items, static_cast<int64_t>(inputs.size()));
-  const int64_t cols = 2 * frames_to_show, pitch = cell_side + kGridSeparatorPx;
+namespace {
+
+// Rows of items; each row shows frames_to_show frames of sides[0][row], then of sides[1][row], ...
+// (all sides of a row have the same shape).
+ImageGrid grid_of_sides(const std::vector<const std::vector<torch::Tensor>*>& sides, int64_t max_items,
+                        int64_t cell_side, int64_t frames_to_show, const char* what) {
+  const auto& first = *sides[0];
+  for (const auto* side : sides)
+    TORCH_CHECK(side->size() == first.size(), what, ": ", first.size(), " inputs but ", side->size(),
+                " reconstructions");
+  TORCH_CHECK(!first.empty() && max_items > 0 && cell_side > 0 && frames_to_show > 0, what,
+              ": needs at least one item, max_items, cell_side and frames_to_show > 0 (got ", first.size(),
+              " items, ", max_items, ", ", cell_side, ", ", frames_to_show, ")");
+  const int64_t rows = std::min<int64_t>(max_items, static_cast<int64_t>(first.size()));
+  const int64_t cols = static_cast<int64_t>(sides.size()) * frames_to_show, pitch = cell_side + kGridSeparatorPx;
   ImageGrid grid;
   grid.height = rows * pitch + kGridSeparatorPx;
   grid.width = cols * pitch + kGridSeparatorPx;
@@ -73,18 +78,20 @@ ImageGrid make_comparison_grid(const std::vector<torch::Tensor>& inputs,
 
   for (int64_t row = 0; row < rows; ++row) {
     const auto item = static_cast<size_t>(row);
-    const torch::Tensor sides[2] = {as_video(inputs[item], "inputs", item),
-                                    as_video(reconstructions[item], "reconstructions", item)};
-    TORCH_CHECK(sides[0].sizes() == sides[1].sizes(), "make_comparison_grid: item ", item, ": input ",
-                inputs[item].sizes(), " and reconstruction ", reconstructions[item].sizes(), " differ in shape");
-    const auto shown = frames_shown(sides[0].size(0), frames_to_show);
+    std::vector<torch::Tensor> videos;
+    for (size_t s = 0; s < sides.size(); ++s) {
+      videos.push_back(as_video((*sides[s])[item], s == 0 ? "inputs" : "reconstructions", item));
+      TORCH_CHECK(videos.back().sizes() == videos[0].sizes(), what, ": item ", item, ": input ",
+                  first[item].sizes(), " and reconstruction ", (*sides[s])[item].sizes(), " differ in shape");
+    }
+    const auto shown = frames_shown(videos[0].size(0), frames_to_show);
     for (int64_t col = 0; col < cols; ++col) {
       const int64_t y0 = kGridSeparatorPx + row * pitch, x0 = kGridSeparatorPx + col * pitch;
       auto cell = canvas.slice(0, y0, y0 + cell_side).slice(1, x0, x0 + cell_side);
       cell.fill_(kGridBackground);
       const auto slot = static_cast<size_t>(col % frames_to_show);
       if (slot >= shown.size()) continue;  // a short video: the rest of its cells stay empty
-      const auto pixels = fit_cell(sides[col / frames_to_show][shown[slot]], cell_side);
+      const auto pixels = fit_cell(videos[static_cast<size_t>(col / frames_to_show)][shown[slot]], cell_side);
       const int64_t top = (cell_side - pixels.size(0)) / 2, left = (cell_side - pixels.size(1)) / 2;
       cell.slice(0, top, top + pixels.size(0)).slice(1, left, left + pixels.size(1)).copy_(pixels);
     }
@@ -92,6 +99,19 @@ ImageGrid make_comparison_grid(const std::vector<torch::Tensor>& inputs,
   grid.rgb.resize(static_cast<size_t>(canvas.numel()));
   std::memcpy(grid.rgb.data(), canvas.data_ptr<uint8_t>(), grid.rgb.size());
   return grid;
+}
+
+}  // namespace
+
+ImageGrid make_comparison_grid(const std::vector<torch::Tensor>& inputs,
+                               const std::vector<torch::Tensor>& reconstructions, int64_t max_items,
+                               int64_t cell_side, int64_t frames_to_show) {
+  return grid_of_sides({&inputs, &reconstructions}, max_items, cell_side, frames_to_show, "make_comparison_grid");
+}
+
+ImageGrid make_frame_grid(const std::vector<torch::Tensor>& items, int64_t max_items, int64_t cell_side,
+                          int64_t frames_to_show) {
+  return grid_of_sides({&items}, max_items, cell_side, frames_to_show, "make_frame_grid");
 }
 
 }  // namespace tetra::trainer

@@ -38,6 +38,10 @@ ImageGrid make_comparison_grid(const std::vector<torch::Tensor>& inputs,
                                const std::vector<torch::Tensor>& reconstructions, int64_t max_items,
                                int64_t cell_side, int64_t frames_to_show = 1);
 
+// One side only: a row per item with frames_to_show of its frames (a mesh's stored views).
+ImageGrid make_frame_grid(const std::vector<torch::Tensor>& items, int64_t max_items, int64_t cell_side,
+                          int64_t frames_to_show);
+
 // Which frames of a T-frame item the grid shows (exposed for its test).
 std::vector<int64_t> frames_shown(int64_t frames, int64_t frames_to_show);
 

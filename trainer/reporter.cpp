@@ -71,6 +71,12 @@ void Reporter::evaluation(int64_t step, const std::string& stage, const EvalResu
     const ImageGrid grid = make_comparison_grid(shown.inputs, shown.reconstructions, grid_samples_, 96, video ? 3 : 1);
     if (auto s = tensorboard_->image("reconstruction/" + modality, grid.rgb.data(), grid.height, grid.width, step); !s.ok())
       progress_.message(absl::StrCat("warning: TensorBoard image: ", s.message()));
+    if (shown.views.empty()) continue;
+    // A mesh as people know it: the packer's rendered views of the same assets (the reconstruction
+    // can only be rendered once the splat decoder exists).
+    const ImageGrid views = make_frame_grid(shown.views, grid_samples_, 96, 4);
+    if (auto s = tensorboard_->image("views/" + modality, views.rgb.data(), views.height, views.width, step); !s.ok())
+      progress_.message(absl::StrCat("warning: TensorBoard image: ", s.message()));
   }
   tensorboard_->flush();
 }

@@ -55,7 +55,7 @@ acc.Reload()
 tags = acc.Tags()
 for tag in ("loss", "lr", "grad_norm", "tokens_per_s", "loss/image/l1", "loss/3d/siglip", "eval/video/psnr"):
     assert tag in tags["scalars"], f"TensorBoard lacks scalar {tag}: {sorted(tags['scalars'])[:20]}"
-for tag in ("reconstruction/image", "reconstruction/video", "reconstruction/3d"):
+for tag in ("reconstruction/image", "reconstruction/video", "reconstruction/3d", "views/3d"):
     assert tag in tags["images"], f"TensorBoard lacks image {tag}: {tags['images']}"
 steps = [e.step for e in acc.Scalars("loss")]
 import yaml

@@ -153,5 +153,16 @@ TEST(ImageGrid, TensorBoardReadsTheGrid) {
   fs::remove_all(dir);
 }
 
+TEST(ImageGrid, FrameGridShowsOneSidePerRow) {
+  // Two meshes' stored views: 6 views each, 4 shown per row.
+  std::vector<torch::Tensor> views = {torch::zeros({6, 8, 8, 3}), torch::ones({6, 8, 8, 3})};
+  const ImageGrid grid = make_frame_grid(views, 5, 10, 4);
+  EXPECT_EQ(grid.height, 2 * (10 + kGridSeparatorPx) + kGridSeparatorPx);
+  EXPECT_EQ(grid.width, 4 * (10 + kGridSeparatorPx) + kGridSeparatorPx);
+  // Row 1 (all ones = white) at the centre of its last cell.
+  const int64_t y = kGridSeparatorPx + (10 + kGridSeparatorPx) + 5, x = kGridSeparatorPx + 3 * (10 + kGridSeparatorPx) + 5;
+  EXPECT_EQ(grid.rgb[static_cast<size_t>((y * grid.width + x) * 3)], 255);
+}
+
 }  // namespace
 }  // namespace tetra::trainer
