@@ -30,15 +30,7 @@ absl::StatusOr<ImageRecord> LoadImageFile(const PackFile& file) {
 }  // namespace
 
 absl::StatusOr<PackReport> PackImages(const PackImagesOptions& options) {
-  PackJob job;
-  job.kind = "images";
-  job.in_dir = options.in_dir;
-  job.out_dir = options.out_dir;
-  job.extensions = {".png", ".jpg", ".jpeg"};
-  job.shard_size = options.shard_size;
-  job.threads = options.threads;
-  job.resume = options.resume;
-  job.settings = "original-bytes";
+  const PackJob job("images", options, {".png", ".jpg", ".jpeg"}, "original-bytes");
   return RunPack<ImageShardWriter, ImageRecord>(job, LoadImageFile);
 }
 

@@ -64,16 +64,9 @@ absl::StatusOr<PackReport> PackMeshes(const PackMeshesOptions& options) {
         "unit cube) and 0 < fov < 179; got ", options.views, ", ", options.resolution, ", ",
         options.radius, ", ", options.fov_degrees));
   }
-  PackJob job;
-  job.kind = "meshes";
-  job.in_dir = options.in_dir;
-  job.out_dir = options.out_dir;
-  job.extensions = MeshExtensions();
-  job.shard_size = options.shard_size;
-  job.threads = options.threads;
-  job.resume = options.resume;
-  job.settings = absl::StrCat("views=", options.views, " resolution=", options.resolution,
-                              " radius=", options.radius, " fov=", options.fov_degrees);
+  const PackJob job("meshes", options, MeshExtensions(),
+                    absl::StrCat("views=", options.views, " resolution=", options.resolution,
+                                 " radius=", options.radius, " fov=", options.fov_degrees));
   const std::function<absl::StatusOr<MeshRecord>(const PackFile&)> load =
       [&options](const PackFile& file) { return MeshFileToRecord(file.path, file.relative, options); };
   return RunPack<MeshShardWriter, MeshRecord>(job, load);

@@ -22,14 +22,16 @@ struct PackFile {
   std::string relative;  // becomes the sample's source_id
 };
 
-struct PackJob {
+// The folders, shard size, threads and resume flag come from the packer's options.
+struct PackJob : PackFolderOptions {
+  PackJob(std::string kind_, const PackFolderOptions& folder, std::vector<std::string> extensions_,
+          std::string settings_)
+      : PackFolderOptions(folder),
+        kind(std::move(kind_)),
+        extensions(std::move(extensions_)),
+        settings(std::move(settings_)) {}
   std::string kind;  // "images", "videos", "meshes": the report's title and the resume check
-  std::string in_dir;
-  std::string out_dir;
   std::vector<std::string> extensions;  // lower-case, with the dot
-  int64_t shard_size = 1000;
-  int64_t threads = 2;
-  bool resume = false;   // continue a pack of the same inputs and settings in out_dir
   std::string settings;  // the options that shape the output; a resume with others is refused
 };
 

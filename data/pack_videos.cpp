@@ -85,17 +85,9 @@ absl::StatusOr<PackReport> PackVideos(const PackVideosOptions& options) {
                      "in [1, 100]; got ", options.fps, ", ", options.max_side, ", ",
                      options.max_frames, ", ", options.jpeg_quality));
   }
-  PackJob job;
-  job.kind = "videos";
-  job.in_dir = options.in_dir;
-  job.out_dir = options.out_dir;
-  job.extensions = VideoExtensions();
-  job.shard_size = options.shard_size;
-  job.threads = options.threads;
-  job.resume = options.resume;
-  job.settings = absl::StrCat("fps=", options.fps, " max_side=", options.max_side,
-                              " max_frames=", options.max_frames, " frames=",
-                              EncodingSetting(options));
+  const PackJob job("videos", options, VideoExtensions(),
+                    absl::StrCat("fps=", options.fps, " max_side=", options.max_side,
+                                 " max_frames=", options.max_frames, " frames=", EncodingSetting(options)));
   const std::function<absl::StatusOr<VideoRecord>(const PackFile&)> load =
       [&options](const PackFile& file) { return LoadVideoFile(file, options); };
   return RunPack<VideoShardWriter, VideoRecord>(job, load);
