@@ -71,7 +71,7 @@ LossResult LossComposer::compute(Modality modality, const LossInputs& inputs, in
     if (weight == 0.0) continue;  // a schedule at zero costs nothing, not even the networks' passes
     auto value = t.term->compute(context);
     result.total = result.total.defined() ? result.total + weight * value : weight * value;
-    result.terms.push_back({t.name, value, weight});
+    result.terms.push_back({t.name, value, weight, t.group == Group::kSem && inputs.global_text_embeddings.defined()});
   }
   if (!result.total.defined()) {
     auto any = inputs.reconstruction.defined() ? inputs.reconstruction : inputs.pooled.defined() ? inputs.pooled : inputs.kl_per_token;

@@ -24,6 +24,9 @@ struct LossTermValue {
   std::string name;     // "<modality>/<term>": "image/lpips", "video/siglip", "image/kl"
   torch::Tensor value;  // scalar, unweighted, still in the autograd graph
   double weight;        // effective multiplier at this step (group weight * term weight)
+  // A semantic term given every data-parallel rank's texts (LossInputs::global_text_embeddings):
+  // its value is this rank's block of the global loss, not a mean over this rank's samples.
+  bool global_block = false;
 };
 
 struct LossResult {

@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
 #include "model/options.h"
+#include "trainer/tasks.h"
 #include "trainer/trainable.h"
 
 namespace tetra::trainer {
@@ -328,17 +329,15 @@ void check_stages(const Config& c, std::vector<std::string>* errors) {
                                      c.model.fsq_groups * c.model.fsq_dims, " differs from the ", channels,
                                      " latent channels it has: set latent_channels or the fsq keys (SPEC: 8 x 6 = 48)"));
     double shares = 0;
-    const std::pair<const char*, const TaskConfig*> tasks[] = {
-        {"image_rec", &st.tasks.image_rec}, {"image_und", &st.tasks.image_und}, {"video_rec", &st.tasks.video_rec},
-        {"video_und", &st.tasks.video_und}, {"3d_rec", &st.tasks.rec3d},        {"3d_und", &st.tasks.und3d}};
-    for (const auto& [name, task] : tasks) {
-      shares += task->share;
-      if (task->share <= 0 || c.data.source != "shards") continue;
-      const std::string modality = std::string(name).substr(0, std::string(name).find('_'));
-      const ModalityPaths& paths = modality == "image" ? c.data.image : modality == "video" ? c.data.video : c.data.asset3d;
-      if (paths.train.empty())
-        errors->push_back(absl::StrCat("key 'data.", modality, ".train' is empty, but ", at, "tasks.", name,
-                                       " samples it: give a folder made by `tetra-data pack`, or set that share to 0"));
+    for (Task task : all_tasks()) {
+      const double share = task_config(st, task).share;
+      shares += share;
+      if (share <= 0 || c.data.source != "shards") continue;
+      const data::Modality modality = task_modality(task);
+      if (modality_paths(c.data, modality).train.empty())
+        errors->push_back(absl::StrCat("key 'data.", data_section(modality), ".train' is empty, but ", at, "tasks.",
+                                       task_name(task), " samples it: give a folder made by `tetra-data pack`, or set "
+                                       "that share to 0"));
     }
     if (shares <= 0)
       errors->push_back(absl::StrCat("stage ", at, "name '", st.name, "' has no task with a share > 0 (", at, "tasks)"));

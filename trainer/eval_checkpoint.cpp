@@ -27,27 +27,27 @@ bool has_shards(const fs::path& dir) {
 
 // Points the config's held-out folders at `root` and returns the modalities found there.
 absl::StatusOr<std::vector<data::Modality>> point_at_data(const std::string& root, Config* config) {
-  ModalityPaths* paths[] = {&config->data.image, &config->data.video, &config->data.asset3d};
   const data::Modality modalities[] = {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh};
   config->data.source = "shards";
-  for (auto* p : paths) *p = ModalityPaths{};
+  for (data::Modality m : modalities) modality_paths(config->data, m) = ModalityPaths{};
   std::vector<data::Modality> found;
   if (has_shards(root)) {  // one modality: the files say which
     auto first = data::ListShards(root);
     auto modality = data::ShardModality(first->front());
     if (!modality.ok()) return modality.status();
-    const size_t m = static_cast<size_t>(*modality);
-    paths[m]->heldout = root;
-    return std::vector<data::Modality>{modalities[m]};
+    modality_paths(config->data, *modality).heldout = root;
+    return std::vector<data::Modality>{*modality};
   }
-  for (size_t m = 0; m < 3; ++m) {
-    for (const char* name : {data::ModalityName(modalities[m]), m == 2 ? "3d" : ""}) {
-      if (!*name || !paths[m]->heldout.empty()) continue;
+  for (data::Modality m : modalities) {
+    std::string& heldout = modality_paths(config->data, m).heldout;
+    // The embedded layout names meshes "mesh"; a config names them "3d": either folder is taken.
+    for (const char* name : {data::ModalityName(m), data_section(m)}) {
       const fs::path dir = fs::path(root) / name;
-      if (has_shards(dir / "heldout")) paths[m]->heldout = (dir / "heldout").string();
-      else if (has_shards(dir)) paths[m]->heldout = dir.string();
+      if (!heldout.empty()) break;
+      if (has_shards(dir / "heldout")) heldout = (dir / "heldout").string();
+      else if (has_shards(dir)) heldout = dir.string();
     }
-    if (!paths[m]->heldout.empty()) found.push_back(modalities[m]);
+    if (!heldout.empty()) found.push_back(m);
   }
   if (found.empty())
     return absl::NotFoundError(absl::StrCat("--data ", root, ": no shards there, nor in image/, video/, mesh/ or 3d/ "
@@ -104,9 +104,8 @@ absl::StatusOr<EvalCheckpointReport> evaluate_checkpoint(const EvalCheckpointOpt
   report.stage = config->stages[stage].name;
   for (data::Modality m : modalities) report.data_folders.push_back(modality_dir(*config, m, /*heldout=*/true));
   parallel::SelfCommunicator self;
-  const model::PatchSize patch{config->model.patch_time, config->model.patch_size, config->model.patch_size, 3};
   report.metrics =
-      evaluate(trainable->model, *sets, patch, self, options.ema ? "eval_ema" : "eval", 0, trainable->siglip).metrics;
+      evaluate(trainable->model, *sets, patch_size(config->model), self, options.ema ? "eval_ema" : "eval", 0, trainable->siglip).metrics;
   return report;
 }
 

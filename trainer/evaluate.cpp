@@ -69,10 +69,12 @@ void add_reconstruction(const HeldoutBatch& b, const model::TokenizerOutput& out
   const double n = static_cast<double>(b.tokens.num_tokens());
   sums->l1 += losses::l1_reconstruction(out.reconstruction, b.tokens.features, b.tokens, patch).item<double>() * n;
   sums->tokens += n;
-  auto recon = out.reconstruction.to(torch::kFloat).clamp(-1, 1);
+  // One copy to the host per batch; every sample is then a slice of it.
+  const auto recon = out.reconstruction.to(torch::kFloat).clamp(-1, 1).cpu();
+  const auto targets = b.tokens.features.cpu();
   for (size_t i = 0; i < b.tokens.grids.size(); ++i) {
-    auto target = sample_pixels(b.tokens.features, b.tokens, i, patch, mesh).cpu();
-    auto decoded = sample_pixels(recon, b.tokens, i, patch, mesh).cpu();
+    auto target = sample_pixels(targets, b.tokens, i, patch, mesh);
+    auto decoded = sample_pixels(recon, b.tokens, i, patch, mesh);
     sums->psnr += psnr(decoded, target);
     if (!mesh) {
       double s = 0;

@@ -3,7 +3,6 @@
 #include <torch/torch.h>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 
@@ -80,7 +79,7 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
   global = global.view({-1, 2});
   const StageConfig& stage = config.stages[static_cast<size_t>(s.stage)];
   s.optimizer.set_step(stage.optim, s.stage_step, stage.steps);
-  const model::PatchSize patch{config.model.patch_time, config.model.patch_size, config.model.patch_size, 3};
+  const model::PatchSize patch = patch_size(config.model);
   const torch::Device device = dp.params()[0].device();
 
   StepResult result;
@@ -110,8 +109,7 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
     torch::Tensor total;
     for (const auto& term : loss.terms) {
       // A semantic term over every rank's texts is already this rank's block of the global loss.
-      const bool block = texts.all.defined() && (absl::EndsWith(term.name, "/siglip") || absl::EndsWith(term.name, "/distill"));
-      const double scale = (block ? 1.0 : share) / slots;
+      const double scale = (term.global_block ? 1.0 : share) / slots;
       auto weighted = term.weight * term.value * scale;
       total = total.defined() ? total + weighted : weighted;
       auto found = std::find(result.names.begin(), result.names.end(), term.name);

@@ -63,21 +63,29 @@ std::vector<TaskShare> task_mix(const StageConfig& stage) {
   return mix;
 }
 
+const char* data_section(data::Modality modality) {
+  return modality == data::Modality::kMesh ? "3d" : data::ModalityName(modality);
+}
+
+ModalityPaths& modality_paths(DataConfig& data, data::Modality modality) {
+  return modality == data::Modality::kImage ? data.image : modality == data::Modality::kVideo ? data.video : data.asset3d;
+}
+
+const ModalityPaths& modality_paths(const DataConfig& data, data::Modality modality) {
+  return modality_paths(const_cast<DataConfig&>(data), modality);
+}
+
+std::string embedded_root(const Config& config) {
+  return config.data.embedded_dir.empty() ? config.run.out_dir + "/embedded-data" : config.data.embedded_dir;
+}
+
 std::string modality_dir(const Config& config, data::Modality modality, bool heldout) {
-  if (config.data.source == "embedded") {
-    const std::string root =
-        config.data.embedded_dir.empty() ? config.run.out_dir + "/embedded-data" : config.data.embedded_dir;
-    return data::EmbeddedSplitDir(root, modality, heldout);
-  }
-  const ModalityPaths& paths = modality == data::Modality::kImage   ? config.data.image
-                               : modality == data::Modality::kVideo ? config.data.video
-                                                                    : config.data.asset3d;
+  if (config.data.source == "embedded") return data::EmbeddedSplitDir(embedded_root(config), modality, heldout);
+  const ModalityPaths& paths = modality_paths(config.data, modality);
   return heldout ? paths.heldout : paths.train;
 }
 
 namespace {
-
-const char* data_section(data::Modality modality) { return modality == data::Modality::kMesh ? "3d" : data::ModalityName(modality); }
 
 data::LoaderOptions common_options(const Config& config, size_t stage_index, data::Modality modality) {
   const StageConfig& stage = config.stages[stage_index];
@@ -127,15 +135,27 @@ data::LoaderOptions heldout_loader_options(const Config& config, size_t stage_in
   return o;
 }
 
+namespace {
+
+// A tensor that owns the loader's vector: a batch's features are tens of MB, not worth a copy.
+template <class T>
+torch::Tensor adopt(std::vector<T>&& values, std::vector<int64_t> shape, torch::ScalarType type) {
+  auto owned = std::make_shared<std::vector<T>>(std::move(values));
+  return torch::from_blob(owned->data(), shape, [owned](void*) {}, torch::TensorOptions().dtype(type));
+}
+
+}  // namespace
+
 TaskBatch to_task_batch(Task task, data::Batch&& batch) {
   TaskBatch out{task, {}, {}, batch.next};
   const int64_t n = batch.num_tokens;
   auto& t = out.tokens;
   const int64_t width = n > 0 ? static_cast<int64_t>(batch.features.size()) / n : 0;
-  t.features = torch::from_blob(batch.features.data(), {n, width}, torch::kFloat).clone();
-  t.coords = torch::from_blob(batch.coords.data(), {n, 4}, torch::kInt32).clone();
+  t.features = adopt(std::move(batch.features), {n, width}, torch::kFloat);
+  t.coords = adopt(std::move(batch.coords), {n, 4}, torch::kInt32);
   t.offsets.assign(batch.cu_seqlens.begin(), batch.cu_seqlens.end());
-  t.cu_seqlens = torch::tensor(t.offsets, torch::kInt64).to(torch::kInt32);
+  const auto sequences = static_cast<int64_t>(batch.cu_seqlens.size());
+  t.cu_seqlens = adopt(std::move(batch.cu_seqlens), {sequences}, torch::kInt32);
   bool all_text = !batch.samples.empty();
   for (size_t i = 0; i < batch.samples.size(); ++i) {
     const data::TokenGrid& g = batch.samples[i].grid;

@@ -27,6 +27,12 @@ const TaskConfig& task_config(const StageConfig& stage, Task task);
 // The stage's mix as make_task_cycle() takes it: the tasks with a share > 0.
 std::vector<TaskShare> task_mix(const StageConfig& stage);
 
+// The `data:` keys of a modality: its section name ("image", "video", "3d") and its folders.
+const char* data_section(data::Modality modality);
+ModalityPaths& modality_paths(DataConfig& data, data::Modality modality);
+const ModalityPaths& modality_paths(const DataConfig& data, data::Modality modality);
+// Where the embedded dataset lives: data.embedded_dir, or <out_dir>/embedded-data.
+std::string embedded_root(const Config& config);
 // The shard folders of one modality: data.<m>.train/heldout, or the embedded dataset's.
 std::string modality_dir(const Config& config, data::Modality modality, bool heldout);
 

@@ -1,6 +1,5 @@
 #include "trainer/tensorboard.h"
 
-#include <png.h>
 #include <unistd.h>
 
 #include <array>
@@ -9,6 +8,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "data/image_encode.h"
 #include "trainer/protobuf_writer.h"
 
 namespace tetra::trainer {
@@ -39,22 +39,6 @@ std::string event_with_value(int64_t step, const std::string& value_bytes) {
 uint32_t masked_crc(const std::string& bytes) {
   const uint32_t crc = crc32c(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   return ((crc >> 15) | (crc << 17)) + 0xa282ead8u;
-}
-
-absl::StatusOr<std::string> encode_png(const uint8_t* rgb, int64_t height, int64_t width) {
-  png_image image{};
-  image.version = PNG_IMAGE_VERSION;
-  image.width = static_cast<png_uint_32>(width);
-  image.height = static_cast<png_uint_32>(height);
-  image.format = PNG_FORMAT_RGB;
-  png_alloc_size_t size = 0;
-  if (!png_image_write_to_memory(&image, nullptr, &size, 0, rgb, 0, nullptr))
-    return absl::InternalError(absl::StrCat("PNG encoding failed: ", image.message));
-  std::string png(size, '\0');
-  if (!png_image_write_to_memory(&image, png.data(), &size, 0, rgb, 0, nullptr))
-    return absl::InternalError(absl::StrCat("PNG encoding failed: ", image.message));
-  png.resize(size);
-  return png;
 }
 
 }  // namespace
@@ -113,13 +97,13 @@ void TensorBoardWriter::scalar(const std::string& tag, double value, int64_t ste
 
 absl::Status TensorBoardWriter::image(const std::string& tag, const uint8_t* rgb, int64_t height, int64_t width,
                                       int64_t step) {
-  auto png = encode_png(rgb, height, width);
+  auto png = data::EncodePngBytes(data::Image{height, width, std::vector<uint8_t>(rgb, rgb + height * width * 3)});
   if (!png.ok()) return png.status();
   ProtobufWriter img;
   img.varint_field(kHeight, static_cast<uint64_t>(height));
   img.varint_field(kWidth, static_cast<uint64_t>(width));
   img.varint_field(kColorspace, 3);  // RGB
-  img.bytes_field(kEncoded, *png);
+  img.bytes_field(kEncoded, std::string(png->begin(), png->end()));
   ProtobufWriter v;
   v.bytes_field(kTag, tag);
   v.bytes_field(kImage, img.bytes());

@@ -89,9 +89,7 @@ absl::StatusOr<std::string> agree_on_run_dir(const Config& config, const TrainOp
 // The embedded dataset is generated once, by rank 0, before any rank opens it.
 absl::Status prepare_embedded_data(const Config& config) {
   if (config.data.source != "embedded") return absl::OkStatus();
-  const std::string root =
-      config.data.embedded_dir.empty() ? config.run.out_dir + "/embedded-data" : config.data.embedded_dir;
-  return data::EnsureEmbeddedDataset(root, data::EmbeddedDatasetOptions{});
+  return data::EnsureEmbeddedDataset(embedded_root(config), data::EmbeddedDatasetOptions{});
 }
 
 absl::Status agree_on_data(const Config& config, parallel::Communicator& comm) {
@@ -234,7 +232,7 @@ class CurriculumRun {
   }
 
   void run_eval(const std::vector<HeldoutSet>& heldout, const std::string& stage, TrainSummary* summary) {
-    const model::PatchSize patch{config_.model.patch_time, config_.model.patch_size, config_.model.patch_size, 3};
+    const model::PatchSize patch = patch_size(config_.model);
     const auto siglip = state_.trainable->siglip;
     EvalResult live = evaluate(state_.model, heldout, patch, *dp_.host, "eval", config_.run.grid_samples, siglip);
     state_.ema->swap_into_model();

@@ -89,6 +89,8 @@ absl::Status write_files(TrainingState& s, const json& summary, const std::strin
 
 }  // namespace
 
+model::PatchSize patch_size(const ModelConfig& m) { return {m.patch_time, m.patch_size, m.patch_size, 3}; }
+
 model::TokenizerOptions tokenizer_options(const ModelConfig& m) {
   model::TokenizerOptions o;
   model::apply_preset(m.preset, &o);
@@ -100,7 +102,7 @@ model::TokenizerOptions tokenizer_options(const ModelConfig& m) {
   o.embed_dim = m.embed_dim;
   o.position_grid = m.position_grid;
   o.rope_base = m.rope_base;
-  o.patch = model::PatchSize{m.patch_time, m.patch_size, m.patch_size, 3};
+  o.patch = patch_size(m);
   o.fsq = model::FsqOptions{m.fsq_groups, m.fsq_dims, m.fsq_levels};
   return o;
 }
