@@ -70,8 +70,10 @@ LossResult LossComposer::compute(Modality modality, const LossInputs& inputs, in
     const double weight = group.at(step) * t.weight.at(step);
     if (weight == 0.0) continue;  // a schedule at zero costs nothing, not even the networks' passes
     auto value = t.term->compute(context);
-    result.total = result.total.defined() ? result.total + weight * value : weight * value;
-    result.terms.push_back({t.name, value, weight, t.group == Group::kSem && inputs.global_text_embeddings.defined()});
+    const bool block = t.group == Group::kSem && inputs.global_text_embeddings.defined();
+    const double scaled = weight * (block ? 1.0 : inputs.share);
+    result.total = result.total.defined() ? result.total + scaled * value : scaled * value;
+    result.terms.push_back({t.name, value, weight, block});
   }
   if (!result.total.defined()) {
     auto any = inputs.reconstruction.defined() ? inputs.reconstruction : inputs.pooled.defined() ? inputs.pooled : inputs.kl_per_token;

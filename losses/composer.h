@@ -30,7 +30,7 @@ struct LossTermValue {
 };
 
 struct LossResult {
-  torch::Tensor total;  // sum of weight * value; a zero scalar when no term ran
+  torch::Tensor total;  // sum of weight * value (* LossInputs::share for per-rank means); zero when no term ran
   std::vector<LossTermValue> terms;
 };
 

@@ -30,6 +30,10 @@ struct LossInputs {
   // them, each rank's value being its block of the global loss (losses/semantic.h, row blocks).
   torch::Tensor global_text_embeddings;
   int64_t global_first_row = 0;
+  // This rank's part of the global batch (its tokens or samples over all ranks'): the composer's
+  // total weighs every term that is a mean over this rank's batch by it, and a global block by 1,
+  // so that the ranks' totals add up to the global loss. 1 in one process.
+  double share = 1.0;
 };
 
 class TermContext {

@@ -2,6 +2,7 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <numeric>
 
 namespace tetra::parallel {
@@ -85,21 +86,28 @@ GatheredRows all_gather_rows(Communicator& host, Communicator& device, const tor
   auto count = torch::tensor({local.size(0)}, torch::kInt64);
   auto counts = torch::empty({host.size()}, torch::kInt64);
   host.all_gather(count, counts)->wait();
-  const int64_t longest = counts.max().item<int64_t>();
+  return all_gather_rows(device, local, std::vector<int64_t>(counts.data_ptr<int64_t>(),
+                                                             counts.data_ptr<int64_t>() + counts.numel()));
+}
+
+GatheredRows all_gather_rows(Communicator& device, const torch::Tensor& local, const std::vector<int64_t>& counts) {
+  TORCH_CHECK(static_cast<int>(counts.size()) == device.size() && counts[static_cast<size_t>(device.rank())] == local.size(0),
+              "all_gather_rows: ", counts.size(), " counts for ", device.size(), " ranks, or this rank's ",
+              local.size(0), " rows not among them");
+  const int64_t longest = *std::max_element(counts.begin(), counts.end());
   auto shape = local.sizes().vec();
   shape[0] = longest;
   auto padded = torch::zeros(shape, local.options());
   padded.narrow(0, 0, local.size(0)).copy_(local);
-  shape[0] = longest * host.size();
+  shape[0] = longest * device.size();
   auto all = torch::empty(shape, local.options());
-  device.all_gather(padded.contiguous(), all)->wait();
+  device.all_gather(padded, all)->wait();
   GatheredRows out;
   std::vector<torch::Tensor> parts;
-  for (int r = 0; r < host.size(); ++r) {
-    const int64_t n = counts[r].item<int64_t>();
-    parts.push_back(all.narrow(0, r * longest, n));
+  for (int r = 0; r < device.size(); ++r) {
+    parts.push_back(all.narrow(0, r * longest, counts[static_cast<size_t>(r)]));
+    if (r < device.rank()) out.first_row += counts[static_cast<size_t>(r)];
   }
-  for (int r = 0; r < host.rank(); ++r) out.first_row += counts[r].item<int64_t>();
   out.all = torch::cat(parts, 0);
   return out;
 }

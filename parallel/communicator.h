@@ -81,6 +81,8 @@ struct GatheredRows {
   int64_t first_row = 0;
 };
 GatheredRows all_gather_rows(Communicator& host, Communicator& device, const torch::Tensor& local);
+// The same when every rank's row count is already known (`counts`, one per rank): no count exchange.
+GatheredRows all_gather_rows(Communicator& device, const torch::Tensor& local, const std::vector<int64_t>& counts);
 
 // Blocking conveniences for setup code (not the hot path).
 std::vector<std::string> all_gather_strings(Communicator& comm, const std::string& mine);

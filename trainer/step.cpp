@@ -19,10 +19,8 @@ model::ForwardOptions task_forward_options(Task task, const ModelConfig& model, 
 
 losses::LossResult task_loss(losses::LossComposer& composer, const TaskBatch& batch,
                              const model::TokenizerOutput& out, const model::PatchSize& patch, int64_t step,
-                             const torch::Tensor& global_texts, int64_t first_row) {
-  losses::LossInputs inputs;
-  inputs.global_text_embeddings = global_texts;
-  inputs.global_first_row = first_row;
+                             losses::LossInputs data_parallel) {
+  losses::LossInputs inputs = std::move(data_parallel);
   inputs.patch = patch;
   inputs.targets = &batch.tokens;  // understanding tasks too: the distillation teacher sees the inputs
   if (is_understanding(batch.task)) {
@@ -74,9 +72,11 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
   }
   auto& dp = *s.dp;
   auto& host = *dp.group().host;
-  auto global = torch::tensor(local_sizes, torch::kInt64);
-  host.all_reduce(global, parallel::ReduceOp::kSum)->wait();
-  global = global.view({-1, 2});
+  // Every rank's sizes (one collective per step): their sums weigh the slots, and an understanding
+  // slot's per-rank sample counts lay out its gathered texts.
+  auto sizes = torch::empty({host.size(), static_cast<int64_t>(local_sizes.size())}, torch::kInt64);
+  host.all_gather(torch::tensor(local_sizes, torch::kInt64), sizes)->wait();
+  const auto global = sizes.sum(0).view({-1, 2});
   const StageConfig& stage = config.stages[static_cast<size_t>(s.stage)];
   s.optimizer.set_step(stage.optim, s.stage_step, stage.steps);
   const model::PatchSize patch = patch_size(config.model);
@@ -99,33 +99,39 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
     // This rank's part of the slot's global batch: by tokens for the token means of reconstruction,
     // by samples for the per-sample means of understanding.
     const int64_t local = understanding ? batch.tokens.num_samples() : batch.tokens.num_tokens();
-    const double share = static_cast<double>(local) / static_cast<double>(global[static_cast<int64_t>(k)][understanding].item<int64_t>());
-    parallel::GatheredRows texts;
-    if (understanding && dp.group().size() > 1) texts = parallel::all_gather_rows(host, *dp.group().device, batch.text_embeddings);
+    losses::LossInputs data_parallel;
+    data_parallel.share = static_cast<double>(local) /
+                          static_cast<double>(global[static_cast<int64_t>(k)][understanding].item<int64_t>());
+    if (understanding && dp.group().size() > 1) {
+      const auto counts = sizes.select(1, static_cast<int64_t>(2 * k + 1)).contiguous();
+      auto texts = parallel::all_gather_rows(
+          *dp.group().device, batch.text_embeddings,
+          std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel()));
+      data_parallel.global_text_embeddings = texts.all;
+      data_parallel.global_first_row = texts.first_row;
+    }
     auto out = s.model->forward(batch.tokens, task_forward_options(batch.task, config.model, s.latent_rng));
-    auto loss = task_loss(*s.losses, batch, out, patch, s.stage_step, texts.all, texts.first_row);
+    auto loss = task_loss(*s.losses, batch, out, patch, s.stage_step, data_parallel);
     const double own_slots = static_cast<double>(
         std::count_if(micro.begin(), micro.end(), [&](const TaskBatch& b) { return b.task == batch.task; }));
-    torch::Tensor total;
+    // The composer's total is this rank's part of the slot's global loss; the step averages slots.
+    auto total = slots == 1.0 ? loss.total : loss.total / slots;
+    sums[0] = sums[0] + total.detach().to(torch::kDouble);
     for (const auto& term : loss.terms) {
-      // A semantic term over every rank's texts is already this rank's block of the global loss.
-      const double scale = (term.global_block ? 1.0 : share) / slots;
-      auto weighted = term.weight * term.value * scale;
-      total = total.defined() ? total + weighted : weighted;
       auto found = std::find(result.names.begin(), result.names.end(), term.name);
       const size_t i = static_cast<size_t>(found - result.names.begin());
       if (found == result.names.end()) {
         result.names.push_back(term.name);
         sums.push_back(torch::zeros({}, on_device));
       }
-      // Logged: the same weights, summed over ranks below, give the global mean over the slots
-      // the term ran in (and the step's loss).
-      sums[i] = sums[i] + term.value.detach().to(torch::kDouble) * (scale * slots / own_slots);
-      sums[0] = sums[0] + weighted.detach().to(torch::kDouble);
+      // Logged: weighted like the total, summed over ranks at a log step, a term's values give its
+      // global mean over the slots it ran in (a global block is already the global value).
+      const double part = term.global_block ? 1.0 : data_parallel.share;
+      sums[i] = sums[i] + term.value.detach().to(torch::kDouble) * (part / own_slots);
     }
     // Every weight of the task may be zero at this step (a schedule): backward a zero through the
     // graph anyway, so that every rank runs the same reductions.
-    if (!total.defined() || !total.requires_grad()) total = (understanding ? out.pooled : out.reconstruction).sum() * 0.0;
+    if (!total.requires_grad()) total = (understanding ? out.pooled : out.reconstruction).sum() * 0.0;
     dp.reducer().backward(total);
   }
   dp.reducer().finish();

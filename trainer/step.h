@@ -29,11 +29,11 @@ namespace tetra::trainer {
 
 // The loss of one task's batch from the composer (losses/composer.h): reconstruction tasks get
 // their modality's reconstruction terms and the KL, understanding tasks the semantic terms.
-// global_texts: every data-parallel rank's text embeddings, this rank's from first_row (SigLIP's
-// negatives then span the global batch); undefined in one process.
+// `data_parallel` carries what the rank's place in the global batch adds to the inputs: every
+// rank's text embeddings (semantic negatives then span the global batch) and this rank's share.
 losses::LossResult task_loss(losses::LossComposer& composer, const TaskBatch& batch,
                              const model::TokenizerOutput& out, const model::PatchSize& patch, int64_t step,
-                             const torch::Tensor& global_texts = {}, int64_t first_row = 0);
+                             losses::LossInputs data_parallel = {});
 model::ForwardOptions task_forward_options(Task task, const ModelConfig& model, at::Generator generator);
 
 // What a step reports. The numbers stay on the device until a log step asks for them, so that a
