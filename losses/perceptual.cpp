@@ -2,14 +2,36 @@
 
 #include <torch/torch.h>
 
+#include <map>
+#include <mutex>
+#include <string>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace tetra::losses {
 
+namespace {
+
+// LPIPS's shift and scale on the images' device and dtype, made once per (device, dtype): building
+// them per call would copy from the host, which on a GPU makes the host wait for the queued work.
+std::pair<torch::Tensor, torch::Tensor> lpips_constants(const torch::Tensor& images) {
+  static std::mutex mu;
+  static std::map<std::pair<std::string, int>, std::pair<torch::Tensor, torch::Tensor>> cache;
+  std::lock_guard<std::mutex> lock(mu);
+  auto& entry = cache[{images.device().str(), static_cast<int>(images.scalar_type())}];
+  if (!entry.first.defined()) {
+    auto opts = torch::TensorOptions().dtype(images.scalar_type()).device(images.device());
+    entry = {torch::tensor({-0.030, -0.088, -0.188}, opts).view({1, 3, 1, 1}),
+             torch::tensor({0.458, 0.448, 0.450}, opts).view({1, 3, 1, 1})};
+  }
+  return entry;
+}
+
+}  // namespace
+
 torch::Tensor lpips_input_scaling(const torch::Tensor& images) {
-  auto opts = torch::TensorOptions().dtype(images.scalar_type()).device(images.device());
-  auto shift = torch::tensor({-0.030, -0.088, -0.188}, opts).view({1, 3, 1, 1});
-  auto scale = torch::tensor({0.458, 0.448, 0.450}, opts).view({1, 3, 1, 1});
+  const auto [shift, scale] = lpips_constants(images);
   return (images - shift) / scale;
 }
 

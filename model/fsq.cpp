@@ -11,11 +11,10 @@ double half_width(int64_t levels) { return (levels - 1) * (1.0 + 1e-3) / 2.0; }
 double offset(int64_t levels) { return levels % 2 == 0 ? 0.5 : 0.0; }
 int64_t code_scale(int64_t levels) { return levels / 2; }
 
-// Powers levels^i for i in [0, dims), as int64 on `device`.
+// Powers levels^i for i in [0, dims), as int64 made on `device` (no host copy: that would make a
+// GPU forward wait).
 torch::Tensor place_values(const FsqOptions& o, torch::Device device) {
-  std::vector<int64_t> powers(o.dims_per_group, 1);
-  for (int64_t i = 1; i < o.dims_per_group; ++i) powers[i] = powers[i - 1] * o.levels;
-  return torch::tensor(powers, torch::kInt64).to(device);
+  return torch::pow(o.levels, torch::arange(o.dims_per_group, torch::TensorOptions(torch::kInt64).device(device)));
 }
 
 }  // namespace
@@ -35,11 +34,12 @@ FsqOutput fsq_quantize(const torch::Tensor& z, const FsqOptions& o) {
   TORCH_CHECK(z.dim() == 2 && z.size(1) == o.channels(), "fsq_quantize expects [N, ", o.channels(),
               "] (", o.groups, " groups x ", o.dims_per_group, " dims), got ", z.sizes());
   auto bounded = fsq_bound(z, o.levels);
+  const auto nearest = torch::round(bounded.detach());
   // Straight-through rounding: the forward value is round(b), the gradient is that of b.
-  auto rounded = bounded + (torch::round(bounded) - bounded).detach();
+  auto rounded = bounded + (nearest - bounded).detach();
   FsqOutput out;
   out.codes = rounded / static_cast<double>(code_scale(o.levels));
-  auto digits = (torch::round(bounded).to(torch::kInt64) + code_scale(o.levels))
+  auto digits = (nearest.to(torch::kInt64) + code_scale(o.levels))
                     .view({z.size(0), o.groups, o.dims_per_group});
   out.indices = (digits * place_values(o, z.device())).sum(-1);
   return out;
