@@ -52,16 +52,27 @@ torch::Tensor fsq_codes_from_indices(const torch::Tensor& indices, const FsqOpti
   return codes.reshape({indices.size(0), o.channels()});
 }
 
-std::vector<CodebookStats> codebook_stats_per_group(const torch::Tensor& indices, const FsqOptions& o) {
+torch::Tensor codebook_counts(const torch::Tensor& indices, const FsqOptions& o) {
+  const int64_t size = o.codebook_size();
+  // Group g's codes are shifted to [g * size, (g + 1) * size): one bincount for every group.
+  auto shifted = indices.to(torch::kLong) + torch::arange(o.groups, indices.options().dtype(torch::kLong)) * size;
+  return torch::bincount(shifted.flatten(), {}, o.groups * size).view({o.groups, size}).to(torch::kDouble);
+}
+
+std::vector<CodebookStats> codebook_stats(const torch::Tensor& counts) {
   std::vector<CodebookStats> stats;
-  auto cpu = indices.to(torch::kCPU);
-  for (int64_t g = 0; g < o.groups; ++g) {
-    auto counts = torch::bincount(cpu.select(1, g), {}, o.codebook_size()).to(torch::kDouble);
-    auto p = counts / counts.sum().clamp_min(1.0);
+  const auto cpu = counts.to(torch::kCPU, torch::kDouble);
+  for (int64_t g = 0; g < cpu.size(0); ++g) {
+    auto c = cpu[g];
+    auto p = c / c.sum().clamp_min(1.0);
     auto entropy = -(p * torch::log(p.clamp_min(1e-300))).sum().item<double>();
-    stats.push_back({(counts > 0).sum().item<double>() / o.codebook_size(), std::exp(entropy)});
+    stats.push_back({(c > 0).sum().item<double>() / static_cast<double>(c.size(0)), std::exp(entropy)});
   }
   return stats;
+}
+
+std::vector<CodebookStats> codebook_stats_per_group(const torch::Tensor& indices, const FsqOptions& o) {
+  return codebook_stats(codebook_counts(indices, o));
 }
 
 }  // namespace tetra::model

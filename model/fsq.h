@@ -33,7 +33,12 @@ struct CodebookStats {
   double usage = 0;       // fraction of codebook entries used at least once (mean over groups)
   double perplexity = 0;  // exp(entropy) of the index histogram (mean over groups)
 };
-// indices: [N, groups]. Per-group statistics, then their mean.
+// indices: [N, groups] -> the code histogram per group, [groups, codebook_size] double, on the
+// indices' device. Histograms add up, so data-parallel ranks sum theirs before the statistics.
+torch::Tensor codebook_counts(const torch::Tensor& indices, const FsqOptions& options);
+// Per group (row of `counts`): usage and perplexity.
+std::vector<CodebookStats> codebook_stats(const torch::Tensor& counts);
+// indices: [N, groups]. Per-group statistics.
 std::vector<CodebookStats> codebook_stats_per_group(const torch::Tensor& indices, const FsqOptions& options);
 
 }  // namespace tetra::model

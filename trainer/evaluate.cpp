@@ -97,30 +97,6 @@ void add_reconstruction(const HeldoutBatch& b, const model::TokenizerOutput& out
   }
 }
 
-// Codebook histogram per group, [groups, codebook_size].
-void add_codes(const torch::Tensor& indices, const model::FsqOptions& fsq, torch::Tensor* counts) {
-  auto idx = indices.to(torch::kCPU, torch::kLong);
-  for (int64_t g = 0; g < fsq.groups; ++g)
-    (*counts)[g].index_add_(0, idx.select(1, g), torch::ones({idx.size(0)}, torch::kDouble));
-}
-
-// Per group: the share of codes used, and exp(entropy) of the code histogram.
-std::vector<std::pair<double, double>> usage_and_perplexity(const torch::Tensor& counts) {
-  std::vector<std::pair<double, double>> groups;
-  for (int64_t g = 0; g < counts.size(0); ++g) {
-    auto c = counts[g];
-    const double total = c.sum().item<double>();
-    if (total <= 0) {
-      groups.push_back({0.0, 0.0});
-      continue;
-    }
-    auto p = c / total;
-    groups.push_back({(c > 0).to(torch::kDouble).mean().item<double>(),
-                      std::exp(-(p * torch::log(p.clamp_min(1e-300))).sum().item<double>())});
-  }
-  return groups;
-}
-
 // A mesh's stored views (the packer's renders) as [V, R, R, 3] in [-1, 1]; undefined when the
 // label does not lead to a readable record (the grid then shows fewer rows).
 torch::Tensor stored_views(const std::string& label) {
@@ -189,7 +165,7 @@ EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets
         auto out = model->forward(batch.tokens, run);
         add_reconstruction(batch, out, patch, mesh, &sums, b == 0 ? shown : nullptr, comparisons);
         if (text) pooled.narrow(0, first, count).copy_(out.pooled.cpu());
-        if (model->options.discrete) add_codes(out.fsq_indices, fsq, &counts);
+        if (model->options.discrete) counts += model::codebook_counts(out.fsq_indices, fsq).cpu();
       }
       first += count;
     }
@@ -219,17 +195,17 @@ EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets
     }
     if (model->options.discrete) {
       host.all_reduce(counts, parallel::ReduceOp::kSum)->wait();
-      const auto groups = usage_and_perplexity(counts);
+      const auto groups = model::codebook_stats(counts);
       double usage = 0, perplexity = 0;
-      for (const auto& [u, p] : groups) {
-        usage += u / static_cast<double>(groups.size());
-        perplexity += p / static_cast<double>(groups.size());
+      for (const auto& g : groups) {
+        usage += g.usage / static_cast<double>(groups.size());
+        perplexity += g.perplexity / static_cast<double>(groups.size());
       }
       result.metrics.push_back({at + "fsq_usage", usage});
       result.metrics.push_back({at + "fsq_perplexity", perplexity});
       for (size_t g = 0; g < groups.size(); ++g) {  // per group: metrics.jsonl and TensorBoard only
-        result.metrics.push_back({absl::StrCat(at, "fsq_group", g, "/usage"), groups[g].first});
-        result.metrics.push_back({absl::StrCat(at, "fsq_group", g, "/perplexity"), groups[g].second});
+        result.metrics.push_back({absl::StrCat(at, "fsq_group", g, "/usage"), groups[g].usage});
+        result.metrics.push_back({absl::StrCat(at, "fsq_group", g, "/perplexity"), groups[g].perplexity});
       }
     }
   }
