@@ -143,11 +143,6 @@ std::string ReadyText(const EmbeddedDatasetOptions& o, const std::string& encode
       "\nshard_size=", o.shard_size, "\ntext_encoder=", encoder, "\nseed=", o.seed, "\n");
 }
 
-std::string ReadText(const std::string& path) {
-  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(path);
-  return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
-}
-
 // Several local ranks may ask for the same folder at once; the first builds it, the rest wait on
 // the lock and then find READY. Released when the descriptor closes.
 class FolderLock {
@@ -193,7 +188,7 @@ absl::Status EnsureEmbeddedDataset(const std::string& dir, const EmbeddedDataset
   HashedTextEncoder encoder(options.text_width);
   const std::string ready_path = (fs::path(dir) / "READY").string();
   const std::string ready = ReadyText(options, encoder.name());
-  const std::string found = ReadText(ready_path);
+  const std::string found = ReadTextOrEmpty(ready_path);
   if (found == ready) return absl::OkStatus();
   if (absl::StartsWith(found, kReadyTitle)) {
     // Ours, from other options or an older generator: drop the image-only layout's folders too.

@@ -24,10 +24,6 @@ constexpr float kCameraRadius = 2.0f;
 constexpr double kObjectBound = 0.19;
 constexpr float kFovDegrees = 12.0f;
 
-double Uniform(std::mt19937_64& rng, double lo, double hi) {
-  return lo + (hi - lo) * UniformUnit(rng);
-}
-
 Vec3 ToVec(double x, double y, double z) {
   return {static_cast<float>(x), static_cast<float>(y), static_cast<float>(z)};
 }

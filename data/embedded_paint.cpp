@@ -19,10 +19,6 @@ struct Colour {
   double c[3];
 };
 
-double Uniform(std::mt19937_64& rng, double lo, double hi) {
-  return lo + (hi - lo) * UniformUnit(rng);
-}
-
 // Palette entry `index`, each channel moved by up to +-`jitter` (so no two samples share a colour
 // exactly, yet each stays nearest its name).
 Colour Jittered(std::mt19937_64& rng, int index, double jitter) {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "data/rng_util.h"
 
 namespace tetra::data {
 namespace {
@@ -17,11 +18,11 @@ uint64_t Fnv1a64(std::string_view bytes) {
   return h;
 }
 
-uint64_t SplitMix64(uint64_t* state) {
-  uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
+// The SplitMix64 generator: each draw mixes the next state of a counter stepping by the golden ratio.
+uint64_t NextSplitMix64(uint64_t* state) {
+  const uint64_t out = SplitMix64(*state);
+  *state += 0x9e3779b97f4a7c15ull;
+  return out;
 }
 
 // Adds the word's unit vector to `sum`. Components are centred uniforms in [-1, 1), not Gaussians:
@@ -32,7 +33,7 @@ void AddWordVector(std::string_view word, std::vector<double>* sum) {
   std::vector<double> v(sum->size());
   double norm2 = 0;
   for (double& x : v) {
-    x = static_cast<double>(SplitMix64(&state) >> 11) * 0x1.0p-52 - 1.0;  // exact
+    x = static_cast<double>(NextSplitMix64(&state) >> 11) * 0x1.0p-52 - 1.0;  // exact
     norm2 += x * x;
   }
   // All-zero draws cannot happen in practice; guard the division anyway.

@@ -58,6 +58,11 @@ absl::StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
   return bytes;
 }
 
+std::string ReadTextOrEmpty(const std::string& path) {
+  absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(path);
+  return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
+}
+
 absl::Status FsyncPath(const std::string& path) { return FsyncOpened(path, O_RDONLY, "file"); }
 
 absl::Status FsyncDirectory(const std::string& dir) {

@@ -12,6 +12,8 @@
 namespace tetra::data {
 
 absl::StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path);
+// The whole file as text; empty when it cannot be read (for state files that may not exist yet).
+std::string ReadTextOrEmpty(const std::string& path);
 
 // Flushes a file's data (or a folder's entries) to stable storage.
 absl::Status FsyncPath(const std::string& path);

@@ -4,8 +4,6 @@
 #include <cctype>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -32,13 +30,6 @@ std::string ShardName(int64_t index) {
   char name[32];
   std::snprintf(name, sizeof(name), "shard-%05lld", static_cast<long long>(index));
   return name;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 // What a resumed pack must agree on: the kind, the settings, the shard size and the input list.
@@ -122,7 +113,7 @@ absl::Status PackProgress::PrepareOutput() {
         "them first, or pass --resume to continue an interrupted pack of the same inputs"));
   }
   if (job_.resume && has_state) {
-    if (ReadText(state_path) != state) {
+    if (ReadTextOrEmpty(state_path) != state) {
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot resume in '", job_.out_dir, "': it holds a pack of other inputs or settings (",
           state_path, "); use an empty folder"));
@@ -150,7 +141,7 @@ absl::Status PackProgress::LoadFinishedShards() {
     std::error_code ec;
     if (!fs::exists(path, ec)) break;
     int64_t inputs_end = -1, packed = -1;
-    for (absl::string_view line : absl::StrSplit(ReadText(path), '\n', absl::SkipEmpty())) {
+    for (absl::string_view line : absl::StrSplit(ReadTextOrEmpty(path), '\n', absl::SkipEmpty())) {
       if (absl::ConsumePrefix(&line, "inputs_end ")) {
         if (!absl::SimpleAtoi(line, &inputs_end)) inputs_end = -1;
       } else if (absl::ConsumePrefix(&line, "packed ")) {

@@ -41,4 +41,7 @@ inline double UniformUnit(std::mt19937_64& rng) {
   return static_cast<double>(rng() >> 11) * (1.0 / 9007199254740992.0);
 }
 
+// Uniform in [lo, hi).
+inline double Uniform(std::mt19937_64& rng, double lo, double hi) { return lo + (hi - lo) * UniformUnit(rng); }
+
 }  // namespace tetra::data
