@@ -8,16 +8,10 @@
 #include "trainer/image_grid.h"
 
 namespace tetra::trainer {
-namespace {
-
-ProgressDisplay::Options plain_options() { return ProgressDisplay::Options{}; }
-
-}  // namespace
-
 Reporter::Reporter(bool speaks, ProgressMode mode, int64_t grid_samples)
     : speaks_(speaks),
       grid_samples_(grid_samples),
-      progress_(speaks ? ProgressDisplay::ForStdout(mode) : ProgressDisplay(null_, plain_options())) {}
+      progress_(speaks ? ProgressDisplay::ForStdout(mode) : ProgressDisplay(null_, ProgressDisplay::Options{})) {}
 
 absl::StatusOr<std::unique_ptr<Reporter>> Reporter::Create(const Config& config, const std::string& run_dir,
                                                            bool speaks, int64_t keep_through_step) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "support/run_command.h"
 #include "trainer/eval_metrics.h"
 
 namespace tetra::trainer {
@@ -28,11 +29,10 @@ TEST(EvalMetrics, PsnrAndSsimMatchScikitImageOnARealPhoto) {
   if (!python || !source) GTEST_SKIP() << "TETRA_PYTHON/TETRA_SOURCE_DIR unset: run through ctest";
   const fs::path dir = fs::temp_directory_path() / ("tetra_metrics_" + std::to_string(::getpid()));
   fs::create_directories(dir);
-  const std::string command = std::string(python) + " " + source + "/tests/trainer/eval_metrics_reference.py " +
-                              dir.string() + " 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  char line[512] = {0};
-  ASSERT_TRUE(pipe && fgets(line, sizeof(line), pipe.get())) << "reference script printed nothing";
+  const std::string line = test_support::run_command(std::string(python) + " " + source +
+                                                     "/tests/trainer/eval_metrics_reference.py " + dir.string())
+                               .output;
+  ASSERT_FALSE(line.empty()) << "reference script printed nothing";
   std::istringstream parsed(line);
   int64_t h = 0, w = 0;
   double ref_psnr = 0, ref_ssim = 0;

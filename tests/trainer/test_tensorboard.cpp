@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 
+#include "support/run_command.h"
 #include "trainer/tensorboard.h"
 
 namespace tetra::trainer {
@@ -14,14 +15,6 @@ namespace fs = std::filesystem;
 TEST(TensorBoard, Crc32cKnownVector) {
   const std::string check = "123456789";
   EXPECT_EQ(crc32c(reinterpret_cast<const uint8_t*>(check.data()), check.size()), 0xE3069283u);
-}
-
-std::string run_command(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-  std::string out;
-  char buffer[4096];
-  while (pipe && fgets(buffer, sizeof(buffer), pipe.get())) out += buffer;
-  return out;
 }
 
 // The real check: TensorBoard's own event reader must parse our file and see our values.
@@ -53,7 +46,8 @@ TEST(TensorBoard, OwnReaderSeesScalarsAndImages) {
   FILE* f = fopen(script_path.c_str(), "w");
   fputs(script.c_str(), f);
   fclose(f);
-  const std::string out = run_command(std::string(python) + " " + script_path.string() + " " + dir.string() + " 2>&1");
+  const std::string out =
+      test_support::run_command(std::string(python) + " " + script_path.string() + " " + dir.string()).output;
   EXPECT_NE(out.find("scalar 1 1.0"), std::string::npos) << out;
   EXPECT_NE(out.find("scalar 2 0.5"), std::string::npos) << out;
   EXPECT_NE(out.find("scalar 3 0.333333"), std::string::npos) << out;
