@@ -7,6 +7,7 @@
 #include "data/data_test_support.h"
 #include "data/pack.h"
 #include "data/shard.h"
+#include "support/run_command.h"
 
 namespace tetra::data {
 namespace {
@@ -123,16 +124,9 @@ TEST(Pack, ErrorsNameTheProblem) {
 // Runs the real CLI when ctest says where the build put it.
 std::string RunCli(const std::string& args, int* exit_code) {
   const char* binary_dir = std::getenv("TETRA_BINARY_DIR");
-  const std::string command = std::string(binary_dir) + "/tetra-data " + args + " 2>&1";
-  std::string out;
-  FILE* pipe = ::popen(command.c_str(), "r");
-  char buffer[4096];
-  size_t n;
-  while (pipe != nullptr && (n = std::fread(buffer, 1, sizeof(buffer), pipe)) > 0) {
-    out.append(buffer, n);
-  }
-  *exit_code = pipe == nullptr ? -1 : ::pclose(pipe);
-  return out;
+  const auto result = test_support::run_command(std::string(binary_dir) + "/tetra-data " + args);
+  *exit_code = result.exit_code;
+  return result.output;
 }
 
 TEST(Pack, CommandLinePacksAndInspects) {

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "support/run_command.h"
 
 namespace tetra::losses::testing {
 
@@ -106,14 +107,10 @@ bool run_python(const std::string& script, const std::vector<std::string>& args,
   std::vector<std::string> quoted{absl::StrCat("'", python, "'"),
                                   absl::StrCat("'", (std::filesystem::path(__FILE__).parent_path() / script).string(), "'")};
   for (const auto& a : args) quoted.push_back(absl::StrCat("'", a, "'"));
-  const std::string command = absl::StrCat(absl::StrJoin(quoted, " "), " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  const int rc = pipe == nullptr ? -1 : pclose(pipe);
-  EXPECT_EQ(rc, 0) << command << " failed:\n" << output;
-  return rc == 0;
+  const std::string command = absl::StrJoin(quoted, " ");
+  const auto result = test_support::run_command(command);
+  EXPECT_EQ(result.exit_code, 0) << command << " failed:\n" << result.output;
+  return result.exit_code == 0;
 }
 
 std::string scratch_dir(const std::string& name) {
