@@ -17,6 +17,7 @@
 #include "parallel/mpi_runtime.h"
 #include "parallel/world.h"
 #include "data/embedded.h"
+#include "data/shard.h"
 #include "losses/frozen.h"
 #include "trainer/checkpoint.h"
 #include "trainer/evaluate.h"
@@ -92,9 +93,33 @@ absl::Status prepare_embedded_data(const Config& config) {
   return data::EnsureEmbeddedDataset(embedded_root(config), data::EmbeddedDatasetOptions{});
 }
 
+// Every folder any stage will read, checked now: a missing video folder must stop the run before
+// stage 1, not at stage 2 after hours of training.
+absl::Status check_data_folders(const Config& config) {
+  for (size_t i = 0; i < config.stages.size(); ++i) {
+    for (const TaskShare& share : task_mix(config.stages[i])) {
+      const data::Modality m = task_modality(share.task);
+      for (const bool heldout : {false, true}) {
+        const std::string dir = modality_dir(config, m, heldout);
+        if (heldout && dir.empty()) continue;  // no held-out data: that modality is not evaluated
+        if (auto shards = data::ListShards(dir); !shards.ok())
+          return absl::Status(shards.status().code(),
+                              absl::StrCat("stages.", i, ".tasks.", task_name(share.task), " reads data.",
+                                           data_section(m), heldout ? ".heldout" : ".train", ": ",
+                                           shards.status().message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status agree_on_data(const Config& config, parallel::Communicator& comm) {
   std::string error;
-  if (comm.rank() == 0) error = std::string(prepare_embedded_data(config).message());
+  if (comm.rank() == 0) {
+    absl::Status status = prepare_embedded_data(config);
+    if (status.ok()) status = check_data_folders(config);
+    error = std::string(status.message());
+  }
   error = parallel::broadcast_string(comm, error, 0);
   if (!error.empty()) return parallel::mark_collective(absl::FailedPreconditionError(error));
   return absl::OkStatus();

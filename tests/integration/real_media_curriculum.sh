@@ -18,6 +18,16 @@ pack meshes --in "$models" --out data/3d/train --views 8 --resolution 128
 printf 'path,caption\nbunny.obj,a bunny\ncat.3ds,a cat\nhorse.3ds,a horse\n' > meshes.csv
 pack captions --manifest meshes.csv --shards data/3d/train --encoder hashed:64
 
+# A folder that only stage 2 reads is checked before stage 1 trains a single step.
+set +e
+"$TRAIN" --config "$TETRA_SOURCE_DIR/configs/debug_1gpu.yaml" --set run.device=cpu --set run.out_dir="$SCRATCH/bad" \
+  --set data.video.train="$SCRATCH/no-videos" > bad.log 2>&1
+rc=$?
+set -e
+[ $rc -ne 0 ] && grep -q "stages.1.tasks.video_rec reads data.video.train: .*no-videos" bad.log \
+  || fail "a missing stage-2 folder must stop the run at start: $(cat bad.log)"
+[ ! -s "$SCRATCH/bad/debug_1gpu/metrics.jsonl" ] || fail "the run trained before finding the missing folder"
+
 "$TRAIN" --config "$TETRA_SOURCE_DIR/configs/debug_1gpu.yaml" --set run.device=cpu --set model.preset=tiny \
   --set model.embed_dim=64 --set run.out_dir="$SCRATCH/runs" --set run.threads=2 --set run.log_every=1 \
   --set data.image.heldout=data/image/train --set data.video.heldout=data/video/train \
