@@ -20,8 +20,10 @@ pack captions --manifest meshes.csv --shards data/3d/train --encoder hashed:64
 
 # A folder that only stage 2 reads is checked before stage 1 trains a single step.
 set +e
+heldout=(--set data.image.heldout=data/image/train --set data.video.heldout=data/video/train
+         --set data.3d.heldout=data/3d/train)
 "$TRAIN" --config "$TETRA_SOURCE_DIR/configs/debug_1gpu.yaml" --set run.device=cpu --set run.out_dir="$SCRATCH/bad" \
-  --set data.video.train="$SCRATCH/no-videos" > bad.log 2>&1
+  "${heldout[@]}" --set data.video.train="$SCRATCH/no-videos" > bad.log 2>&1
 rc=$?
 set -e
 [ $rc -ne 0 ] && grep -q "stages.1.tasks.video_rec reads data.video.train: .*no-videos" bad.log \
