@@ -367,6 +367,9 @@ std::vector<std::string> cross_field_errors(const Config& c) {
   if (c.data.video_min_stride > c.data.video_max_stride)
     errors.push_back("key 'data.video_min_stride' exceeds data.video_max_stride");
   check_stages(c, &errors);
+  if (c.run.start_stage >= static_cast<int64_t>(c.stages.size()))
+    errors.push_back(absl::StrCat("key 'run.start_stage' (", c.run.start_stage, ") must name one of the ",
+                                  c.stages.size(), " stages (indices from 0)"));
   return errors;
 }
 

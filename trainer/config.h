@@ -34,6 +34,8 @@ struct RunConfig {
   bool tensorboard = true;
   int64_t grid_samples = 4;
   double peak_tflops = 0;
+  std::string init_from;            // a checkpoint folder whose weights (and EMA) a fresh run starts from
+  int64_t start_stage = 0;          // index of the first stage a fresh run trains
 
   template <class V> void visit(V& v) {
     v.field("name", name, "run name; the run directory is out_dir/name");
@@ -52,6 +54,10 @@ struct RunConfig {
     v.field("tensorboard", tensorboard, "write TensorBoard event files to <run dir>/tensorboard");
     v.field("grid_samples", grid_samples, IntRange{0, 64},
             "held-out samples per modality shown as input | reconstruction in TensorBoard at each evaluation");
+    v.field("init_from", init_from,
+            "fresh runs: start from this checkpoint's weights and EMA (any run's; optimizer state starts anew)");
+    v.field("start_stage", start_stage, IntRange{0, 1024},
+            "fresh runs: index of the first stage to train (e.g. 1 with init_from a stage-1 checkpoint)");
     v.field("peak_tflops", peak_tflops, RealRange{0.0, 1e6},
             "peak TFLOP/s of one device, for MFU = 6 x parameters x tokens/s / (ranks x peak) (0: no MFU)");
   }

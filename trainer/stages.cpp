@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "model/widen.h"
 
@@ -51,14 +53,20 @@ absl::Status widen_latent(TrainingState& s, const Config& config, int64_t channe
 
 }  // namespace
 
+absl::Status widen_to(TrainingState& s, const Config& config, int64_t channels, std::ostream& log) {
+  const int64_t before = s.model->options.latent_channels;
+  if (channels <= before) return absl::OkStatus();
+  if (auto status = widen_latent(s, config, channels); !status.ok()) return status;
+  log << "latent widened from " << before << " to " << channels
+      << " channels (new rows and columns zero: outputs unchanged)" << std::endl;
+  return absl::OkStatus();
+}
+
 absl::Status enter_stage(TrainingState& s, const Config& config, size_t stage, std::ostream& log) {
   const StageShape shape = stage_shape(config, stage);
-  const int64_t channels = s.model->options.latent_channels;
-  if (shape.latent_channels > channels) {
-    if (auto status = widen_latent(s, config, shape.latent_channels); !status.ok()) return status;
-    log << "stage " << config.stages[stage].name << ": latent widened from " << channels << " to "
-        << shape.latent_channels << " channels (new rows and columns zero: outputs unchanged)" << std::endl;
-  }
+  std::ostringstream widened;
+  if (auto status = widen_to(s, config, shape.latent_channels, widened); !status.ok()) return status;
+  if (!widened.str().empty()) log << "stage " << config.stages[stage].name << ": " << widened.str();
   if (shape.discrete != s.model->options.discrete) {
     s.model->options.discrete = shape.discrete;
     const auto& fsq = s.model->options.fsq;

@@ -21,6 +21,10 @@ struct StageShape {
 // up to it (model.latent_channels before any), and that stage's `discrete`.
 StageShape stage_shape(const Config& config, size_t stage);
 
+// Widens the latent to `channels` (nothing when it is already that wide), carrying the optimizer
+// state and EMA along. Collective.
+absl::Status widen_to(TrainingState& s, const Config& config, int64_t channels, std::ostream& log);
+
 // Collective over the data-parallel group (under ZeRO-1 the optimizer state is gathered once to be
 // widened). Does nothing when the model already has the stage's shape, so calling it again after
 // a resume is harmless.

@@ -125,6 +125,35 @@ absl::Status agree_on_data(const Config& config, parallel::Communicator& comm) {
   return absl::OkStatus();
 }
 
+// A fresh run begins at run.start_stage, from run.init_from's weights and EMA when given (SPEC 4:
+// each stage starts from the previous stage's checkpoint, possibly written by another run). Its
+// step counter starts after the skipped stages', so metrics line up with a run of all of them.
+absl::Status start_fresh(TrainingState& s, const Config& config, Reporter& report) {
+  const auto first = static_cast<size_t>(config.run.start_stage);
+  for (size_t i = 0; i < first; ++i) s.step += config.stages[i].steps;
+  s.stage = config.run.start_stage;
+  const std::string starts = absl::StrCat("starting at stage ", first + 1, " '", config.stages[first].name, "' (step ",
+                                          s.step, ")");
+  if (config.run.init_from.empty()) {
+    if (first > 0) report.message(starts + " from freshly initialised weights");
+    return absl::OkStatus();
+  }
+  const std::string& dir = config.run.init_from;
+  auto from = checkpoint_position(dir);
+  if (!from.ok()) return parallel::mark_collective(from.status());
+  if (from->latent_channels < s.model->options.latent_channels)
+    return parallel::mark_collective(absl::FailedPreconditionError(absl::StrCat(
+        "run.init_from: ", dir, " has ", from->latent_channels, " latent channels, this model starts with ",
+        s.model->options.latent_channels, ": set model.latent_channels to ", from->latent_channels,
+        " (a stage's latent_channels widens it later)")));
+  std::ostringstream widened;
+  if (auto status = widen_to(s, config, from->latent_channels, widened); !status.ok()) return status;
+  if (auto status = load_weights(dir, s); !status.ok()) return parallel::mark_collective(status);
+  report.message(absl::StrCat("initialised from ", dir, " (stage '", from->stage_name, "', step ", from->step,
+                              "): weights and EMA; optimizer state starts anew; ", starts));
+  return absl::OkStatus();
+}
+
 std::string agree_on_checkpoint(const CheckpointStore& store, parallel::Communicator& comm) {
   std::string dir;
   if (comm.rank() == 0) {
@@ -338,8 +367,9 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
     (*report)->message(absl::StrCat(notes.str(), "resumed from ", resume_dir, " at step ", state.step, " (stage ",
                                     state.stage + 1, " '", config.stages[static_cast<size_t>(state.stage)].name,
                                     "', step ", state.stage_step, ")"));
-  } else if (options.resume) {
-    (*report)->message("no checkpoint in " + store.root() + ": starting from step 0");
+  } else {
+    if (options.resume) (*report)->message("no checkpoint in " + store.root() + ": starting afresh");
+    if (auto s = start_fresh(state, config, **report); !s.ok()) return s;
   }
 
   run.count_parameters();

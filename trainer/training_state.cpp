@@ -193,10 +193,25 @@ absl::StatusOr<CheckpointPosition> checkpoint_position(const std::string& dir) {
   if (!in) return absl::NotFoundError(absl::StrCat(dir, "/state.json is missing: not a Tetra checkpoint"));
   try {
     const json state = json::parse(in);
-    return CheckpointPosition{state.value("step", int64_t{0}), state.value("stage", int64_t{0})};
+    return CheckpointPosition{state.value("step", int64_t{0}), state.value("stage", int64_t{0}),
+                              state.value("stage_name", std::string()), state.value("latent_channels", int64_t{0})};
   } catch (const json::exception& e) {
     return absl::DataLossError(absl::StrCat(dir, "/state.json is unreadable: ", e.what()));
   }
+}
+
+absl::Status load_weights(const std::string& dir, TrainingState& s) {
+  if (auto status = CheckpointStore::verify(dir); !status.ok()) return status;
+  try {
+    torch::load(s.trainable, dir + "/model.pt", s.dp->params()[0].device());
+    torch::serialize::InputArchive ema;
+    ema.load_from(dir + "/ema.pt");
+    s.ema->load(ema);
+  } catch (const c10::Error& e) {
+    return absl::DataLossError(absl::StrCat("run.init_from: checkpoint ", dir, " does not fit this model: ",
+                                            e.what_without_backtrace(), " (check the model: section matches its run's)"));
+  }
+  return absl::OkStatus();
 }
 
 namespace {

@@ -61,8 +61,15 @@ absl::StatusOr<CheckpointInfo> save_checkpoint(CheckpointStore& store, TrainingS
 struct CheckpointPosition {
   int64_t step = 0;
   int64_t stage = 0;
+  std::string stage_name;
+  int64_t latent_channels = 0;
 };
 absl::StatusOr<CheckpointPosition> checkpoint_position(const std::string& dir);
+
+// A fresh run that starts from another run's checkpoint: its weights and EMA, nothing else (the
+// optimizer, data cursors and step start anew). The model must already have the checkpoint's latent
+// width (widen_to). Every rank reads the folder.
+absl::Status load_weights(const std::string& dir, TrainingState& state);
 
 // Every rank reads the folder: the same world size restores everything exactly; another one
 // reshards the optimizer state and moves each task's data cursor by data::Loader::ResumeCursor's
