@@ -14,7 +14,7 @@
 #include "absl/strings/ascii.h"
 #include "model/options.h"
 #include "trainer/tasks.h"
-#include "trainer/trainable.h"
+#include "trainer/state/trainable.h"
 
 namespace tetra::trainer {
 namespace {

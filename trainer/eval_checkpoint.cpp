@@ -7,14 +7,13 @@
 #include "absl/strings/str_cat.h"
 #include "data/inspect.h"
 #include "data/shard.h"
-#include "model/widen.h"
 #include "parallel/self_communicator.h"
-#include "trainer/checkpoint.h"
-#include "trainer/ema.h"
+#include "trainer/state/checkpoint_files.h"
+#include "trainer/state/checkpoint_store.h"
+#include "trainer/state/ema.h"
 #include "trainer/evaluate.h"
-#include "trainer/stages.h"
+#include "trainer/state/training_state.h"
 #include "trainer/tasks.h"
-#include "trainer/training_state.h"
 
 namespace tetra::trainer {
 namespace fs = std::filesystem;
@@ -63,7 +62,7 @@ absl::StatusOr<EvalCheckpointReport> evaluate_checkpoint(const EvalCheckpointOpt
   const std::string config_path = options.config.empty() ? (run_dir / "config.yaml").string() : options.config;
   auto config = load_config(config_path, options.overrides);
   if (!config.ok()) return config.status();
-  auto position = checkpoint_position(options.checkpoint);
+  auto position = read_position(options.checkpoint);
   if (!position.ok()) return position.status();
   const size_t stage = static_cast<size_t>(std::min<int64_t>(position->stage, static_cast<int64_t>(config->stages.size()) - 1));
   std::vector<data::Modality> modalities = {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh};
@@ -77,22 +76,14 @@ absl::StatusOr<EvalCheckpointReport> evaluate_checkpoint(const EvalCheckpointOpt
   if (config->run.threads > 0) torch::set_num_threads(static_cast<int>(config->run.threads));
 
   Trainable trainable = make_trainable(*config);
-  const StageShape shape = stage_shape(*config, stage);
-  model::widen_latent_channels(trainable->model, shape.latent_channels);
-  trainable->model->options.discrete = shape.discrete;
-  try {
-    torch::load(trainable, options.checkpoint + "/model.pt");
-    if (options.ema) {
-      WeightEma ema(*trainable, 0.0);
-      torch::serialize::InputArchive archive;
-      archive.load_from(options.checkpoint + "/ema.pt");
-      ema.load(archive);
-      ema.swap_into_model();
-    }
-  } catch (const c10::Error& e) {
-    return absl::DataLossError(absl::StrCat(options.checkpoint, " does not fit the model of ", config_path, ": ",
-                                            e.what_without_backtrace(), " (pass the run's own --config)"));
-  }
+  shape_for_stage(trainable->model, stage_shape(*config, stage));
+  WeightEma ema(*trainable, 0.0);
+  if (auto s = load_weights(options.checkpoint, trainable, options.ema ? &ema : nullptr, torch::kCPU,
+                            "tetra-eval --checkpoint",
+                            absl::StrCat("the model of ", config_path, "; pass the run's own --config"));
+      !s.ok())
+    return s;
+  if (options.ema) ema.swap_into_model();
   trainable->to(device);
   auto sets = load_heldout(*config, stage, modalities, device);
   if (!sets.ok()) return sets.status();

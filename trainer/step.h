@@ -23,7 +23,7 @@
 #include "model/tokenizer.h"
 #include "trainer/config.h"
 #include "trainer/tasks.h"
-#include "trainer/training_state.h"
+#include "trainer/state/training_state.h"
 
 namespace tetra::trainer {
 

@@ -19,16 +19,17 @@
 #include "data/embedded.h"
 #include "data/shard.h"
 #include "losses/frozen.h"
-#include "trainer/checkpoint.h"
+#include "trainer/state/checkpoint_store.h"
 #include "trainer/evaluate.h"
 #include "trainer/files.h"
 #include "trainer/metrics.h"
 #include "trainer/reporter.h"
-#include "trainer/stages.h"
+#include "trainer/state/checkpoint_files.h"
+#include "trainer/state/training_state.h"
 #include "trainer/step.h"
 #include "trainer/task_cycle.h"
 #include "trainer/tasks.h"
-#include "trainer/training_state.h"
+#include "trainer/state/training_state.h"
 
 namespace tetra::trainer {
 namespace fs = std::filesystem;
@@ -125,35 +126,6 @@ absl::Status agree_on_data(const Config& config, parallel::Communicator& comm) {
   return absl::OkStatus();
 }
 
-// A fresh run begins at run.start_stage, from run.init_from's weights and EMA when given (SPEC 4:
-// each stage starts from the previous stage's checkpoint, possibly written by another run). Its
-// step counter starts after the skipped stages', so metrics line up with a run of all of them.
-absl::Status start_fresh(TrainingState& s, const Config& config, Reporter& report) {
-  const auto first = static_cast<size_t>(config.run.start_stage);
-  for (size_t i = 0; i < first; ++i) s.step += config.stages[i].steps;
-  s.stage = config.run.start_stage;
-  const std::string starts = absl::StrCat("starting at stage ", first + 1, " '", config.stages[first].name, "' (step ",
-                                          s.step, ")");
-  if (config.run.init_from.empty()) {
-    if (first > 0) report.message(starts + " from freshly initialised weights");
-    return absl::OkStatus();
-  }
-  const std::string& dir = config.run.init_from;
-  auto from = checkpoint_position(dir);
-  if (!from.ok()) return parallel::mark_collective(from.status());
-  if (from->latent_channels < s.model->options.latent_channels)
-    return parallel::mark_collective(absl::FailedPreconditionError(absl::StrCat(
-        "run.init_from: ", dir, " has ", from->latent_channels, " latent channels, this model starts with ",
-        s.model->options.latent_channels, ": set model.latent_channels to ", from->latent_channels,
-        " (a stage's latent_channels widens it later)")));
-  std::ostringstream widened;
-  if (auto status = widen_to(s, config, from->latent_channels, widened); !status.ok()) return status;
-  if (auto status = load_weights(dir, s); !status.ok()) return parallel::mark_collective(status);
-  report.message(absl::StrCat("initialised from ", dir, " (stage '", from->stage_name, "', step ", from->step,
-                              "): weights and EMA; optimizer state starts anew; ", starts));
-  return absl::OkStatus();
-}
-
 std::string agree_on_checkpoint(const CheckpointStore& store, parallel::Communicator& comm) {
   std::string dir;
   if (comm.rank() == 0) {
@@ -172,17 +144,15 @@ namespace {
 // One run of the curriculum on this rank: the state, where output goes, and the stage at hand.
 class CurriculumRun {
  public:
-  CurriculumRun(const Config& config, const parallel::Group& dp, torch::Device device, Reporter& report,
+  CurriculumRun(TrainingState& state, const parallel::Group& dp, torch::Device device, Reporter& report,
                 CheckpointStore& store, std::string run_dir)
-      : run_dir_(std::move(run_dir)), config_(config), dp_(dp), device_(device), report_(report), store_(store) {}
-
-  TrainingState& state() { return state_; }
-  void count_parameters() { parameters_ = model::count_parameters(*state_.model); }
+      : run_dir_(std::move(run_dir)), config_(state.config()), dp_(dp), device_(device), report_(report),
+        store_(store), state_(state), parameters_(model::count_parameters(*state.model)) {}
 
   absl::Status run_stage(size_t index, TrainSummary* summary) {
     const StageConfig& stage = config_.stages[index];
     std::ostringstream transition;
-    if (auto s = enter_stage(state_, config_, index, transition); !s.ok()) return s;
+    if (auto s = state_.enter_stage(index, transition); !s.ok()) return s;
     if (!transition.str().empty()) report_.message(trim(transition.str()));
     if (auto s = compose_losses(index); !s.ok()) return s;
     auto cycle = make_task_cycle(task_mix(stage));
@@ -238,7 +208,7 @@ class CurriculumRun {
           (config_.run.checkpoint_every > 0 && state_.step % config_.run.checkpoint_every == 0) || stage_end;
       if (eval_now) run_eval(*heldout, stage.name, summary);
       if (save_now) {
-        auto saved = save_checkpoint(store_, state_, config_);
+        auto saved = state_.save(store_);
         if (!saved.ok()) return saved.status();
         report_.message("checkpoint: " + saved->dir);
       }
@@ -249,13 +219,6 @@ class CurriculumRun {
       if (fault_kill_now(state_.step, dp_.rank())) std::raise(SIGKILL);
     }
     return absl::OkStatus();
-  }
-
-  // The next stage starts with fresh task loaders.
-  void advance() {
-    ++state_.stage;
-    state_.stage_step = 0;
-    state_.cursors.clear();
   }
 
  private:
@@ -302,10 +265,10 @@ class CurriculumRun {
   torch::Device device_;
   Reporter& report_;
   CheckpointStore& store_;
-  TrainingState state_;
+  TrainingState& state_;
   nlohmann::json frozen_ = nlohmann::json::object();
   Clock::time_point started_ = Clock::now();
-  int64_t parameters_ = 0;
+  int64_t parameters_;
 };
 
 }  // namespace
@@ -338,7 +301,7 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   const std::string resume_dir = options.resume ? agree_on_checkpoint(store, comm) : "";
   CheckpointPosition resume_at;
   if (!resume_dir.empty()) {
-    auto position = checkpoint_position(resume_dir);
+    auto position = read_position(resume_dir);
     if (!position.ok()) return parallel::mark_collective(position.status());
     resume_at = *position;
     resume_at.stage = std::min<int64_t>(resume_at.stage, static_cast<int64_t>(config.stages.size()) - 1);
@@ -347,11 +310,11 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   auto report = Reporter::Create(config, summary.run_dir, comm.rank() == 0, options.resume ? resume_at.step : -1);
   if (!report.ok()) return parallel::mark_collective(report.status());
   torch::manual_seed(static_cast<uint64_t>(config.run.seed));
-  CurriculumRun run(config, dp, mesh->device(), **report, store, summary.run_dir);
-  TrainingState& state = run.state();
-  if (auto s = init_training_state(state, config, dp, mesh->device()); !s.ok()) return s;
+  auto created = TrainingState::create(config, dp, mesh->device());
+  if (!created.ok()) return created.status();
+  TrainingState& state = **created;
   std::ostringstream shape_log;
-  if (auto s = enter_stage(state, config, static_cast<size_t>(resume_at.stage), shape_log); !s.ok()) return s;
+  if (auto s = state.enter_stage(static_cast<size_t>(resume_at.stage), shape_log); !s.ok()) return s;
 
   std::ostringstream header;
   header << "tetra-train: " << options.config_origin << " -> " << summary.run_dir << " | model " << config.model.preset
@@ -363,19 +326,21 @@ absl::StatusOr<TrainSummary> train(const Config& config, const TrainOptions& opt
   (*report)->message(header.str());
   if (!resume_dir.empty()) {
     std::ostringstream notes;
-    if (auto s = load_checkpoint(resume_dir, state, config, notes); !s.ok()) return s;
+    if (auto s = state.resume(resume_dir, notes); !s.ok()) return s;
     (*report)->message(absl::StrCat(notes.str(), "resumed from ", resume_dir, " at step ", state.step, " (stage ",
                                     state.stage + 1, " '", config.stages[static_cast<size_t>(state.stage)].name,
                                     "', step ", state.stage_step, ")"));
   } else {
     if (options.resume) (*report)->message("no checkpoint in " + store.root() + ": starting afresh");
-    if (auto s = start_fresh(state, config, **report); !s.ok()) return s;
+    auto started = state.start_fresh();
+    if (!started.ok()) return started.status();
+    if (!started->empty()) (*report)->message(*started);
   }
 
-  run.count_parameters();
+  CurriculumRun run(state, dp, mesh->device(), **report, store, summary.run_dir);
   for (size_t stage = static_cast<size_t>(state.stage); stage < config.stages.size(); ++stage) {
     if (auto s = run.run_stage(stage, &summary); !s.ok()) return s;
-    if (stage + 1 < config.stages.size()) run.advance();
+    if (stage + 1 < config.stages.size()) state.next_stage();
   }
   summary.steps_done = state.step;
   return summary;

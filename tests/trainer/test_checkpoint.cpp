@@ -3,9 +3,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "trainer/checkpoint.h"
+#include "trainer/state/checkpoint_store.h"
 #include "trainer/files.h"
-#include "trainer/optim.h"
+#include "trainer/state/optim.h"
 
 namespace tetra::trainer {
 namespace {

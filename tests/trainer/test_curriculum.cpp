@@ -11,11 +11,11 @@
 #include "parallel/self_communicator.h"
 #include "trainer/config.h"
 #include "trainer/evaluate.h"
-#include "trainer/stages.h"
+#include "trainer/state/training_state.h"
 #include "trainer/task_cycle.h"
 #include "trainer/step.h"
 #include "trainer/tasks.h"
-#include "trainer/training_state.h"
+#include "trainer/state/training_state.h"
 
 namespace tetra::trainer {
 namespace {
@@ -118,8 +118,9 @@ void one_step(TrainingState& s, const model::PackedTokens& tokens) {
 TEST(Stages, WideningKeepsOutputsOptimizerStateAndEma) {
   const Config config = two_stage_config();
   auto comm = std::make_shared<parallel::SelfCommunicator>();
-  TrainingState s;
-  ASSERT_TRUE(init_training_state(s, config, parallel::Group{"dp", comm, comm}, torch::kCPU).ok());
+  auto created = TrainingState::create(config, parallel::Group{"dp", comm, comm}, torch::kCPU);
+  ASSERT_TRUE(created.ok()) << created.status();
+  TrainingState& s = **created;
   const auto tokens = random_image_tokens(1);
   one_step(s, tokens);
   model::ForwardOptions run;
@@ -135,7 +136,7 @@ TEST(Stages, WideningKeepsOutputsOptimizerStateAndEma) {
   ASSERT_TRUE(old_moment.defined());
 
   std::ostringstream log;
-  ASSERT_TRUE(enter_stage(s, config, 1, log).ok());
+  ASSERT_TRUE(s.enter_stage(1, log).ok());
   EXPECT_NE(log.str().find("from 32 to 48"), std::string::npos) << log.str();
   EXPECT_EQ(s.model->options.latent_channels, 48);
   EXPECT_TRUE(torch::equal(s.model->forward(tokens, run).reconstruction, before)) << "widening changed the outputs";
@@ -150,13 +151,13 @@ TEST(Stages, WideningKeepsOutputsOptimizerStateAndEma) {
   torch::GradMode::set_enabled(true);
   one_step(s, tokens);  // trains on after the rebuild, with the widened state
 
-  ASSERT_TRUE(enter_stage(s, config, 2, log).ok());
+  ASSERT_TRUE(s.enter_stage(2, log).ok());
   EXPECT_TRUE(s.model->options.discrete);
   torch::GradMode::set_enabled(false);
   auto out = s.model->forward(tokens, run);
   ASSERT_TRUE(out.fsq_indices.defined());
   EXPECT_EQ(out.fsq_indices.size(1), 8);
-  ASSERT_TRUE(enter_stage(s, config, 2, log).ok());  // again: nothing to do
+  ASSERT_TRUE(s.enter_stage(2, log).ok());  // again: nothing to do
 }
 
 TEST(TrainStep, FrozenPartsKeepTheirWeightsWhileTheRestTrains) {
@@ -179,8 +180,9 @@ stages:
 )", "test.yaml", {"data.embedded_dir=" + dir.string()});
   ASSERT_TRUE(config.ok()) << config.status();
   auto comm = std::make_shared<parallel::SelfCommunicator>();
-  TrainingState s;
-  ASSERT_TRUE(init_training_state(s, *config, parallel::Group{"dp", comm, comm}, torch::kCPU).ok());
+  auto created = TrainingState::create(*config, parallel::Group{"dp", comm, comm}, torch::kCPU);
+  ASSERT_TRUE(created.ok()) << created.status();
+  TrainingState& s = **created;
   std::ostringstream log;
   auto composer = losses::LossComposer::create(config->stages[0].loss, torch::kCPU, log, s.trainable->siglip);
   ASSERT_TRUE(composer.ok()) << composer.status();

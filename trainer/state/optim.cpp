@@ -1,10 +1,10 @@
-#include "trainer/optim.h"
+#include "trainer/state/optim.h"
 
 #include <torch/torch.h>
 
 #include <cmath>
 
-#include "trainer/trainable.h"
+#include "trainer/state/trainable.h"
 
 namespace tetra::trainer {
 

@@ -1,4 +1,4 @@
-#include "trainer/checkpoint.h"
+#include "trainer/state/checkpoint_store.h"
 
 #include <nlohmann/json.hpp>
 

@@ -1,4 +1,4 @@
-#include "trainer/ema.h"
+#include "trainer/state/ema.h"
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "trainer/trainable.h"
+#include "trainer/state/trainable.h"
 
 namespace tetra::trainer {
 
