@@ -29,7 +29,7 @@
 #include "parallel/mesh.h"
 #include "parallel/world.h"
 #include "trainer/config.h"
-#include "trainer/optim.h"
+#include "trainer/state/optim.h"
 #include "trainer/process_env.h"
 #include "trainer/step.h"
 
