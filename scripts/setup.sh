@@ -12,8 +12,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 # shellcheck source=versions.env
 source scripts/versions.env
+# shellcheck source=venv.sh
+source scripts/venv.sh
 
-venv="${TETRA_VENV:-$HOME/.cache/tetra/venv}"
+venv="$tetra_venv"
 build_dir="${TETRA_BUILD_DIR:-build}"
 
 log() { printf '[setup] %s\n' "$*"; }
