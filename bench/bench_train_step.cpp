@@ -7,7 +7,7 @@
 // median ms/step over --steps steps, after --warmup untimed ones: the same statistic the Python
 // script reports. The model is built once per process and keeps training across repetitions.
 //
-//   build-bench/bench/bench_train_step --preset small --threads 1 [--width N --depth N --heads N
+//   build/bench/bench_train_step --preset small --threads 1 [--width N --depth N --heads N
 //       --mlp N --latent N --batch N --sizes 48x64,64x64,64x96,96x96 --warmup N --steps N]
 //
 // After Google Benchmark's table it prints one JSON line in train_step_torch.py's format.

@@ -3,7 +3,7 @@ bench/bench_losses.cpp. Same inputs (packed 16x16 tokens of B square images), sa
 back to images, resize, one VGG16 pass per side shared by LPIPS and Gram, targets without autograd)
 and same shapes; forward + backward timed per step, median over --steps after --warmup.
 
-    OMP_WAIT_POLICY=PASSIVE /opt/tetra/venv/bin/python bench/losses_torch.py --loss lpips --batch 8
+    OMP_WAIT_POLICY=PASSIVE ~/.cache/tetra/venv/bin/python bench/losses_torch.py --loss lpips --batch 8
 """
 import argparse
 import json

@@ -4,7 +4,7 @@ Same math (kernels/rope.h) and shapes (N=4096 tokens, 12 heads, head_dim 64/72, 
 C++ benchmark, timed for 1 and 2 threads, so docs/benchmarks.md can record our kernel against
 what one would write in Python.
 
-    OMP_WAIT_POLICY=PASSIVE /opt/tetra/venv/bin/python bench/rope_torch.py
+    OMP_WAIT_POLICY=PASSIVE ~/.cache/tetra/venv/bin/python bench/rope_torch.py
 """
 import argparse
 import time

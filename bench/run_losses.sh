@@ -5,7 +5,8 @@
 #
 #   bench/run_losses.sh [BUILD_DIR]            (default build; build the bench_losses target first)
 #   env: REPS (processes per configuration and side, default 1), THREADS (2),
-#        PYTHON (default /opt/tetra/venv/bin/python), CLIP_ENCODER (a TorchScript image encoder,
+#        PYTHON (default: the venv of scripts/setup.sh,
+#        ~/.cache/tetra/venv/bin/python, or $TETRA_VENV/bin/python), CLIP_ENCODER (a TorchScript image encoder,
 #        scripts/export_image_encoder.py, timed as an extra "clip" row), ONLY (comma-separated loss
 #        names: run only those rows)
 #
@@ -16,7 +17,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
 bin="$build/bench/bench_losses"
-python=${PYTHON:-/opt/tetra/venv/bin/python}
+source scripts/venv.sh
+python=${PYTHON:-$tetra_python}
+require_tetra_python "$python"
 reps=${REPS:-1}
 threads=${THREADS:-2}
 [[ -x "$bin" ]] || { echo "no $bin: cmake --build $build --target bench_losses" >&2; exit 1; }

@@ -3,9 +3,11 @@
 # PyTorch Python (train_step_torch.py), for the "small" and "big" models at 1 and 2 threads. Prints
 # a markdown table for docs/benchmarks.md; ratio = Python time / C++ time (> 1: Tetra is faster).
 #
-#   bench/run_train_step.sh [BUILD_DIR]        (default build-bench; build the bench_train_step target)
+#   bench/run_train_step.sh [BUILD_DIR]        (default build, as scripts/setup.sh makes it; build the
+#                                              bench_train_step target first)
 #   env: REPS (processes per configuration and side, default 3), STEPS (timed steps, 20),
-#        WARMUP (untimed steps, 3), PYTHON (default /opt/tetra/venv/bin/python),
+#        WARMUP (untimed steps, 3), PYTHON (default: the venv of scripts/setup.sh,
+#        ~/.cache/tetra/venv/bin/python, or $TETRA_VENV/bin/python),
 #        IDLE_WAIT (seconds, default 0: before each C++/Python pair wait up to this long for the
 #        machine to be >= 90% idle over one second; for shared machines)
 #
@@ -17,9 +19,11 @@
 # with 2 threads it counts work, not waiting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-build=${1:-build-bench}
+build=${1:-build}
 bin="$build/bench/bench_train_step"
-python=${PYTHON:-/opt/tetra/venv/bin/python}
+source scripts/venv.sh
+python=${PYTHON:-$tetra_python}
+require_tetra_python "$python"
 reps=${REPS:-3}
 steps=${STEPS:-20}
 warmup=${WARMUP:-3}

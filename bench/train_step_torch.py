@@ -11,7 +11,7 @@ as trainer/step.cpp runs it in one process (minus data loading, EMA and logging)
 parameter count (it must equal bench_train_step's: that is the check that both sides build the
 same model) and one JSON line.
 
-    OMP_WAIT_POLICY=PASSIVE /opt/tetra/venv/bin/python bench/train_step_torch.py --preset small --threads 1
+    OMP_WAIT_POLICY=PASSIVE ~/.cache/tetra/venv/bin/python bench/train_step_torch.py --preset small --threads 1
 """
 import argparse
 import ctypes

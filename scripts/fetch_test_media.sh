@@ -41,30 +41,43 @@ select_tuxpaint() {
   done < <(find "$src" -type f -name '*.png' | LC_ALL=C sort)
 }
 
+# Safe when several processes fetch one set at once (ctest -j runs tests that share a set): one
+# lock per set, a re-check of the stamp once it is held, and download + extraction in a temporary
+# folder inside the cache that one rename moves into place, so no reader ever sees a partial set.
 fetch() {
   local want="$1" line name pkg version sha inner
   for line in "${pins[@]}"; do
     read -r name pkg version sha inner <<< "$line"
     [ "$name" = "$want" ] || continue
     local out="$cache/$name"
-    if [ -f "$out/.sha256" ] && [ "$(cat "$out/.sha256")" = "$sha" ]; then echo "$out"; return; fi
-    local work; work="$(mktemp -d)"
+    if is_done "$out" "$sha"; then echo "$out"; return; fi
+    mkdir -p "$cache"
+    local lock_fd
+    exec {lock_fd}> "$cache/.$name.lock"
+    flock "$lock_fd"
+    # Another process may have finished the set while this one waited for the lock.
+    if is_done "$out" "$sha"; then echo "$out"; return; fi
+    work="$(mktemp -d "$cache/.$name.tmp.XXXXXX")"
+    trap 'rm -rf "$work"' EXIT
     log "downloading $pkg=$version"
     (cd "$work" && apt-get download -qq "$pkg=$version" 2>/dev/null) || {
       log "apt-get download $pkg=$version failed: run 'apt-get update' (this version may have left the archive; update the pin)"
-      rm -rf "$work"; exit 1; }
+      exit 1; }
     local deb; deb="$(ls "$work"/*.deb)"
-    echo "$sha  $deb" | sha256sum -c --quiet - || { log "$deb does not match the pinned SHA-256"; rm -rf "$work"; exit 1; }
+    echo "$sha  $deb" | sha256sum -c --quiet - || { log "$deb does not match the pinned SHA-256"; exit 1; }
     dpkg-deb -x "$deb" "$work/root"
-    rm -rf "$out" && mkdir -p "$out"
-    "select_$name" "$work/root/$inner" "$out"
-    echo "$sha" > "$out/.sha256"  # written last: a partial extraction is never taken as done
-    rm -rf "$work"
+    mkdir "$work/set"
+    "select_$name" "$work/root/$inner" "$work/set"
+    echo "$sha" > "$work/set/.sha256"
+    # An older set (another pin) moves aside first: rename only replaces an empty folder.
+    [ ! -e "$out" ] || mv -T "$out" "$work/old"
+    mv -T "$work/set" "$out"
     log "$(find "$out" -type f ! -name .sha256 | wc -l) files in $out"
     echo "$out"
     return
   done
   log "unknown media set '$want' (known: skimage imageio glmark2 tuxpaint)"; exit 2
 }
+is_done() { [ -f "$1/.sha256" ] && [ "$(cat "$1/.sha256")" = "$2" ]; }
 
 fetch "${1:-skimage}"

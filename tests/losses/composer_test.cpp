@@ -36,6 +36,7 @@ TEST(WeightSchedule, RejectsMalformedText) {
   for (const char* bad : {"", "abc", "-1", "nan", "inf", "100:1, 50:2", "10:1, 10:2", "1:2:3", "x:1", "-5:1", "0:1,"}) {
     auto s = WeightSchedule::parse(bad);
     EXPECT_FALSE(s.ok()) << "'" << bad << "' was accepted";
+    EXPECT_EQ(s.status().code(), absl::StatusCode::kInvalidArgument) << "'" << bad << "': " << s.status();
   }
 }
 
@@ -107,6 +108,7 @@ TEST(LossOptions, ValidateNamesTheKeyOfABadWeight) {
   options.kl_weight = "tiny";
   auto status = validate(options);
   ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   const std::string m(status.message());
   EXPECT_NE(m.find("key 'loss.image.lpips'"), std::string::npos) << m;
   EXPECT_NE(m.find("key 'loss.kl_weight'"), std::string::npos) << m;
@@ -125,6 +127,8 @@ std::string create_error(const LossOptions& o) {
   std::ostringstream log;
   auto composer = LossComposer::create(o, torch::kCPU, log);
   EXPECT_FALSE(composer.ok());
+  // Every caller's case is a configuration to fix: an empty key or a file that does not fit.
+  if (!composer.ok()) EXPECT_EQ(composer.status().code(), absl::StatusCode::kInvalidArgument) << composer.status();
   return composer.ok() ? "" : std::string(composer.status().message());
 }
 

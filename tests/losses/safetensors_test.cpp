@@ -49,16 +49,20 @@ TEST(Safetensors, ReadsFilesWrittenByPython) {
 
 TEST(Safetensors, MalformedFilesAreRejectedWithTheReason) {
   EXPECT_NE(parse_safetensors("abc", "f").status().message().find("too short"), std::string::npos);
+  EXPECT_EQ(parse_safetensors("abc", "f").status().code(), absl::StatusCode::kInvalidArgument);
   std::string huge_header(16, '\0');
   huge_header[0] = '\x7f';
   huge_header[1] = '\x7f';
   EXPECT_NE(parse_safetensors(huge_header, "f").status().message().find("exceeds the file"), std::string::npos);
+  EXPECT_EQ(parse_safetensors(huge_header, "f").status().code(), absl::StatusCode::kInvalidArgument);
   std::string good = to_safetensors({{"w", torch::ones({4})}});
   auto truncated = parse_safetensors(good.substr(0, good.size() - 4), "f");
   EXPECT_NE(truncated.status().message().find("tensor 'w'"), std::string::npos) << truncated.status();
+  EXPECT_EQ(truncated.status().code(), absl::StatusCode::kInvalidArgument) << truncated.status();
   std::string not_json = good;
   not_json[8] = '[';
   EXPECT_FALSE(parse_safetensors(not_json, "f").ok());
+  EXPECT_EQ(parse_safetensors(not_json, "f").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Safetensors, StrictLoadingNamesEveryMismatchWithBothShapes) {
@@ -69,6 +73,7 @@ TEST(Safetensors, StrictLoadingNamesEveryMismatchWithBothShapes) {
                  {"extra", torch::ones({7})}};               // not in the network
   auto status = load_strict(file, {{"a", dest_a}, {"b", dest_b}, {"c", dest_c}, {"d", dest_d}}, "weights.safetensors");
   ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
   const std::string m(status.message());
   EXPECT_NE(m.find("weights.safetensors"), std::string::npos) << m;
   EXPECT_NE(m.find("key 'a': file has [3, 2] F32, model expects [2, 3] F32"), std::string::npos) << m;
@@ -106,6 +111,7 @@ TEST(FrozenFile, Sha256OfTheBytesRead) {
   EXPECT_NE(text.str().find(file->sha256), std::string::npos) << "make_golden.py recorded another SHA-256";
   auto missing = read_frozen_file("/nonexistent/vgg.safetensors", "loss.vgg.weights");
   EXPECT_NE(missing.status().message().find("loss.vgg.weights"), std::string::npos);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound) << missing.status();
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ TEST(Consistency, DifferingRankReportsTheKeysOnEveryRank) {
   const std::string text = "run.seed: 0\noptim.lr: " + lr + "\n" + (world().rank() == 1 ? "extra.key: 3\n" : "");
   auto status = check_identical(*world().communicator(), "config", text, "Run the same config everywhere.");
   ASSERT_FALSE(status.ok()) << "every rank must see the mismatch, rank " << world().rank() << " did not";
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << status;
   const std::string message(status.message());
   EXPECT_NE(message.find("rank 1: "), std::string::npos) << message;
   EXPECT_NE(message.find("optim.lr = 0.002 (rank 0: 0.001)"), std::string::npos) << message;

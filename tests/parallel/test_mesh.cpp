@@ -34,6 +34,7 @@ TEST(ProcessMesh, ExpertGroupsAreNeighboursAndDataGroupsStrided) {
 TEST(ProcessMesh, ExpertSizeThatDoesNotDivideTheWorldIsRejected) {
   auto mesh = ProcessMesh::Create(world(), MeshOptions{world().size() + 1, torch::kCPU});
   ASSERT_FALSE(mesh.ok());
+  EXPECT_EQ(mesh.status().code(), absl::StatusCode::kInvalidArgument) << mesh.status();
   EXPECT_NE(std::string(mesh.status().message()).find("does not divide"), std::string::npos) << mesh.status();
 }
 
@@ -41,6 +42,7 @@ TEST(ProcessMesh, CudaWithoutAGpuSaysSo) {
   if (torch::cuda::is_available()) GTEST_SKIP() << "this machine has a GPU";
   auto mesh = ProcessMesh::Create(world(), MeshOptions{1, torch::kCUDA});
   ASSERT_FALSE(mesh.ok());
+  EXPECT_EQ(mesh.status().code(), absl::StatusCode::kFailedPrecondition) << mesh.status();
   EXPECT_NE(std::string(mesh.status().message()).find("no CUDA GPU"), std::string::npos) << mesh.status();
 }
 

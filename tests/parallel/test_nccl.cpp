@@ -29,6 +29,7 @@ TEST(Nccl, WithoutNcclOrGpuTheErrorSaysWhy) {
   SelfCommunicator bootstrap;
   auto comm = make_nccl_communicator(bootstrap, 0, "test");
   ASSERT_FALSE(comm.ok());
+  EXPECT_EQ(comm.status().code(), absl::StatusCode::kFailedPrecondition) << comm.status();
   EXPECT_NE(std::string(comm.status().message()).find("no NCCL"), std::string::npos);
 }
 

@@ -130,6 +130,7 @@ TEST(ShardedAdamW, StateOfAnotherModelSizeIsRejectedByName) {
   ShardedAdamW big({"encoder.w"}, {0}, {{1e-3, 0}}, {});
   auto status = big.load(archives, whole(bigger, random_like({12}, 3)));
   ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   EXPECT_NE(std::string(status.message()).find("encoder.w"), std::string::npos) << status;
 }
 
