@@ -21,7 +21,7 @@
 #include "losses/frozen.h"
 #include "trainer/checkpoint.h"
 #include "trainer/evaluate.h"
-#include "trainer/files.h"
+#include "common/files.h"
 #include "trainer/metrics.h"
 #include "trainer/reporter.h"
 #include "trainer/stages.h"
@@ -69,7 +69,7 @@ absl::Status prepare_run_dir(const Config& config, const std::string& run_dir) {
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create run directory '", run_dir, "': ", ec.message()));
-  return write_file_atomic(run_dir + "/config.yaml", to_yaml(config));
+  return common::write_file_atomic(run_dir + "/config.yaml", to_yaml(config));
 }
 
 // What every rank must agree on about the disk is decided by rank 0 and broadcast: the run
@@ -282,7 +282,7 @@ class CurriculumRun {
     if (!frozen_log.str().empty()) report_.message(trim(frozen_log.str()));
     frozen_[config_.stages[index].name] = nlohmann::json::parse(losses::records_json(state_.losses->frozen_networks()));
     if (!report_.speaks()) return absl::OkStatus();
-    return write_file_atomic(run_dir_ + "/frozen_networks.json", frozen_.dump(2) + "\n");
+    return common::write_file_atomic(run_dir_ + "/frozen_networks.json", frozen_.dump(2) + "\n");
   }
 
   void run_eval(const std::vector<HeldoutSet>& heldout, const std::string& stage, TrainSummary* summary) {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "parallel/consistency.h"
 #include "trainer/tasks.h"
-#include "trainer/files.h"
+#include "common/files.h"
 
 namespace tetra::trainer {
 namespace fs = std::filesystem;
@@ -24,7 +24,7 @@ std::string weights_sha256(torch::nn::Module& model) {
     auto c = p.detach().contiguous().cpu();
     bytes.append(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel() * c.element_size()));
   }
-  return sha256_hex(bytes);
+  return common::sha256_hex(bytes);
 }
 
 struct RankState {
@@ -84,7 +84,7 @@ absl::Status write_files(TrainingState& s, const json& summary, const std::strin
     return absl::InternalError(absl::StrCat("writing checkpoint files: ", e.what_without_backtrace()));
   }
   if (shared_dir.empty()) return absl::OkStatus();
-  return write_file_atomic(shared_dir + "/state.json", summary.dump(2) + "\n");
+  return common::write_file_atomic(shared_dir + "/state.json", summary.dump(2) + "\n");
 }
 
 }  // namespace

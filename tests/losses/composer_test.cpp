@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "loss_test_support.h"
+#include "common/files.h"
 #include "losses/composer.h"
 #include "losses/frames.h"
 #include "losses/loss_options.h"
@@ -180,7 +181,7 @@ TEST(LossComposer, FileNetworksAreLoggedWithTheirSha256AndFrozen) {
   ASSERT_TRUE(composer.ok()) << composer.status();
   const auto& records = (*composer)->frozen_networks();
   ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0].sha256, sha256_hex(read_frozen_file(o.vgg.weights, "k")->bytes));
+  EXPECT_EQ(records[0].sha256, common::sha256_hex(read_frozen_file(o.vgg.weights, "k")->bytes));
   EXPECT_NE(log.str().find(records[0].sha256), std::string::npos) << log.str();
   EXPECT_NE(records_json(records).find(records[1].sha256), std::string::npos);
   const auto& nets = (*composer)->networks();
