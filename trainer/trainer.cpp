@@ -98,14 +98,14 @@ absl::Status prepare_embedded_data(const Config& config) {
 absl::Status check_data_folders(const Config& config) {
   for (size_t i = 0; i < config.stages.size(); ++i) {
     for (const TaskShare& share : task_mix(config.stages[i])) {
-      const data::Modality m = task_modality(share.task);
+      const common::Modality m = task_modality(share.task);
       for (const bool heldout : {false, true}) {
         const std::string dir = modality_dir(config, m, heldout);
         if (heldout && dir.empty()) continue;  // no held-out data: that modality is not evaluated
         if (auto shards = data::ListShards(dir); !shards.ok())
           return absl::Status(shards.status().code(),
                               absl::StrCat("stages.", i, ".tasks.", task_name(share.task), " reads data.",
-                                           data_section(m), heldout ? ".heldout" : ".train", ": ",
+                                           common::modality_name(m), heldout ? ".heldout" : ".train", ": ",
                                            shards.status().message()));
       }
     }

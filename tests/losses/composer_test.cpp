@@ -118,7 +118,7 @@ LossOptions l1_only() {
   LossOptions o;
   o.image = TermWeights{Modality::kImage, "1", "0", "0", "0", "0", "0"};
   o.video = TermWeights{Modality::kVideo, "1", "0", "0", "0", "0", "0"};
-  o.asset3d = TermWeights{Modality::kAsset3d, "1", "0", "0", "0", "0", "0"};
+  o.m3d = TermWeights{Modality::k3d, "1", "0", "0", "0", "0", "0"};
   return o;
 }
 
@@ -267,7 +267,7 @@ TEST(LossComposer, TermsPerModalityAndGroupsFollowTheInputsGiven) {
   // SPEC defaults for video and 3D: L1 (+ KL) and SigLIP; this config adds per-frame LPIPS to video.
   EXPECT_EQ(names(composer->compute(Modality::kVideo, b.inputs(), 0)),
             (std::vector<std::string>{"video/l1", "video/lpips", "video/siglip", "video/kl"}));
-  EXPECT_EQ(names(composer->compute(Modality::kAsset3d, b.inputs(), 0)),
+  EXPECT_EQ(names(composer->compute(Modality::k3d, b.inputs(), 0)),
             (std::vector<std::string>{"3d/l1", "3d/siglip", "3d/kl"}));
 }
 
