@@ -1,11 +1,12 @@
 #include "data/io_util.h"
 
+#include "common/status_macros.h"
+
 namespace tetra::data {
 
 absl::StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path) {
-  absl::StatusOr<std::string> text = common::read_file(path);
-  if (!text.ok()) return text.status();
-  return std::vector<uint8_t>(text->begin(), text->end());
+  TETRA_ASSIGN_OR_RETURN(std::string text, common::read_file(path));
+  return std::vector<uint8_t>(text.begin(), text.end());
 }
 
 std::string ReadTextOrEmpty(const std::string& path) {

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/files.h"
 #include "parallel/consistency.h"
 #include "parallel/mesh.h"
 #include "parallel/mpi_runtime.h"
@@ -21,7 +22,6 @@
 #include "losses/frozen.h"
 #include "trainer/checkpoint.h"
 #include "trainer/evaluate.h"
-#include "common/files.h"
 #include "trainer/metrics.h"
 #include "trainer/reporter.h"
 #include "trainer/stages.h"

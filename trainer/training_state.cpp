@@ -7,9 +7,9 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "parallel/consistency.h"
 #include "trainer/tasks.h"
-#include "common/files.h"
 
 namespace tetra::trainer {
 namespace fs = std::filesystem;

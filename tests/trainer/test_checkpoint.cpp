@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "trainer/checkpoint.h"
 #include "common/files.h"
+#include "trainer/checkpoint.h"
 #include "trainer/optim.h"
 
 namespace tetra::trainer {
