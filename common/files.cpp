@@ -11,11 +11,12 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 
 namespace tetra::common {
 namespace {
 
-absl::Status errno_error(std::string_view what, const std::string& path, int err) {
+absl::Status errno_error(absl::string_view what, const std::string& path, int err) {
   return absl::ErrnoToStatus(err, absl::StrCat(what, " '", path, "': ", std::strerror(err)));
 }
 
