@@ -186,7 +186,7 @@ void BM_LoaderVideos(benchmark::State& state) {
 
 void BM_LoaderMeshes(benchmark::State& state) {
   LoaderOptions o;
-  o.modality = Modality::kMesh;
+  o.modality = Modality::k3d;
   o.path = MeshDataset();
   RunLoader(state, o);
 }

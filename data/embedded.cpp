@@ -168,7 +168,7 @@ class FolderLock {
 }  // namespace
 
 std::string EmbeddedSplitDir(const std::string& dir, Modality modality, bool heldout) {
-  return (fs::path(dir) / ModalityName(modality) / (heldout ? "heldout" : "train")).string();
+  return (fs::path(dir) / modality_disk_name(modality) / (heldout ? "heldout" : "train")).string();
 }
 
 absl::Status EnsureEmbeddedDataset(const std::string& dir, const EmbeddedDatasetOptions& options) {
@@ -204,7 +204,7 @@ absl::Status EnsureEmbeddedDataset(const std::string& dir, const EmbeddedDataset
         dir, Modality::kVideo, o.video_train, o.video_heldout, o, embedded::MakeVideo, encoder);
   }
   if (s.ok()) {
-    s = WriteModality<MeshShardWriter, MeshRecord>(dir, Modality::kMesh, o.mesh_train,
+    s = WriteModality<MeshShardWriter, MeshRecord>(dir, Modality::k3d, o.mesh_train,
                                                    o.mesh_heldout, o, embedded::MakeMesh, encoder);
   }
   if (!s.ok()) return s;

@@ -40,7 +40,7 @@ struct EmbeddedDatasetOptions {
   int64_t threads = 2;  // generation threads; the bytes do not depend on it (not part of READY)
 };
 
-// <dir>/<modality>/{train,heldout}, modality = ModalityName(m): "image", "video" or "mesh".
+// <dir>/<modality>/{train,heldout}, modality = modality_disk_name(m): "image", "video" or "mesh".
 std::string EmbeddedSplitDir(const std::string& dir, Modality modality, bool heldout);
 
 // Writes every modality's train and held-out shards under `dir` unless <dir>/READY exists with the

@@ -151,7 +151,7 @@ ShapeWords AddObject(TriangleMesh& mesh, std::mt19937_64& rng, const Vec3& albed
 
 absl::StatusOr<Captioned<MeshRecord>> MakeMesh(const EmbeddedDatasetOptions& options, bool heldout,
                                                int64_t index) {
-  std::mt19937_64 rng = SampleRng(options, Modality::kMesh, heldout, index);
+  std::mt19937_64 rng = SampleRng(options, Modality::k3d, heldout, index);
   const int colour = static_cast<int>(UniformBelow(rng, kBlack));  // any colour but black
   Vec3 albedo;
   for (int c = 0; c < 3; ++c) {
@@ -162,7 +162,7 @@ absl::StatusOr<Captioned<MeshRecord>> MakeMesh(const EmbeddedDatasetOptions& opt
   mesh.colour = MeshColour::kMaterial;
   mesh.lit = true;  // the headlight gives the faces different shades, as a real render would
   const ShapeWords shape = AddObject(mesh, rng, albedo);
-  const std::string id = SourceId(Modality::kMesh, heldout, index);
+  const std::string id = SourceId(Modality::k3d, heldout, index);
   for (const Vec3& p : mesh.positions) {
     if (std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]) > kObjectBound) {
       return absl::InternalError(absl::StrCat(id, ": a ", shape.noun, " vertex lies outside the ",

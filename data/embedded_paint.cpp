@@ -185,7 +185,7 @@ std::string WithArticle(const std::string& words) {
 
 std::string SourceId(Modality modality, bool heldout, int64_t index) {
   char id[64];
-  std::snprintf(id, sizeof(id), "embedded/%s/%s/%06lld", ModalityName(modality),
+  std::snprintf(id, sizeof(id), "embedded/%s/%s/%06lld", modality_disk_name(modality),
                 heldout ? "heldout" : "train", static_cast<long long>(index));
   return id;
 }

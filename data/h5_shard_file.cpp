@@ -19,7 +19,7 @@ H5PropertyList Untimed(hid_t plist_class) {
 }
 
 std::string RepackHint(Modality m) {
-  return absl::StrCat("re-pack it with `tetra-data pack ", ModalityGroup(m), "`");
+  return absl::StrCat("re-pack it with `tetra-data pack ", modality_group(m), "`");
 }
 
 std::pair<std::string, std::string> SplitName(const std::string& name) {
@@ -260,7 +260,7 @@ absl::Status ShardFileWriter::Finish(int64_t num_samples) {
     }
   }
   if (s.ok() && !editing_) {
-    s = WriteStringAttribute("", schema::kModalityAttr, ModalityName(modality_));
+    s = WriteStringAttribute("", schema::kModalityAttr, modality_disk_name(modality_));
   }
   if (s.ok() && !editing_) s = WriteIntAttribute("", schema::kNumSamplesAttr, num_samples);
   if (!s.ok()) return s;
@@ -305,7 +305,7 @@ absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenAny(
   r->version_ = static_cast<int>(*version);
   absl::StatusOr<std::string> modality = r->StringAttribute("", schema::kModalityAttr);
   if (!modality.ok()) return modality.status();
-  if (!ParseModality(*modality, &r->modality_)) {
+  if (!parse_modality_disk_name(*modality, &r->modality_)) {
     return absl::InvalidArgumentError(
         absl::StrCat(r->context_, ": unknown modality '", *modality, "'"));
   }
@@ -322,8 +322,8 @@ absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::Open(const std
   if (!r.ok()) return r;
   if ((*r)->modality_ != modality) {
     return absl::InvalidArgumentError(absl::StrCat("shard ", path, ": holds modality '",
-                                                   ModalityName((*r)->modality_), "', but a ",
-                                                   ModalityName(modality), " shard was expected"));
+                                                   modality_disk_name((*r)->modality_), "', but a ",
+                                                   modality_disk_name(modality), " shard was expected"));
   }
   return r;
 }

@@ -69,7 +69,7 @@ absl::StatusOr<std::string> DescribeShard(const std::string& path) {
   absl::StatusOr<TextColumns> text = ReadTextColumns(f);
   if (!text.ok()) return text.status();
   std::string out = absl::StrCat("shard: ", path, "\nformat: tetra-shard\nformat_version: ",
-                                 f.format_version(), "\nmodality: ", ModalityName(f.modality()),
+                                 f.format_version(), "\nmodality: ", modality_disk_name(f.modality()),
                                  "\nnum_samples: ", f.num_samples(), "\n");
   if (!text->captions.empty()) {
     absl::StrAppend(&out, "captions: yes, text embeddings: ",

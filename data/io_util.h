@@ -1,5 +1,6 @@
-// Small POSIX file helpers: whole-file reads and crash-safe publication (write a temporary, fsync it,
-// rename over the final name, fsync the folder), so readers never see a half-written file.
+// Data's file helpers. Durable publication (temp file, fsync, rename, fsync of the folder) is
+// common/files.h's, the one implementation; the names below keep data's callers unchanged and
+// forward to it. Reading adds a byte-vector form and a forgiving text form for state files.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -8,6 +9,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/files.h"
 
 namespace tetra::data {
 
@@ -15,14 +17,14 @@ absl::StatusOr<std::vector<uint8_t>> ReadFileBytes(const std::string& path);
 // The whole file as text; empty when it cannot be read (for state files that may not exist yet).
 std::string ReadTextOrEmpty(const std::string& path);
 
-// Flushes a file's data (or a folder's entries) to stable storage.
-absl::Status FsyncPath(const std::string& path);
-absl::Status FsyncDirectory(const std::string& dir);
-
 // fsync(from), rename(from, to), fsync(folder of `to`).
-absl::Status PublishFile(const std::string& from, const std::string& to);
+inline absl::Status PublishFile(const std::string& from, const std::string& to) {
+  return common::publish_file(from, to);
+}
 
 // Writes `contents` to "<path>.tmp" and publishes it as `path`.
-absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
+inline absl::Status WriteFileAtomically(const std::string& path, std::string_view contents) {
+  return common::write_file_atomic(path, contents);
+}
 
 }  // namespace tetra::data

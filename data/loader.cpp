@@ -68,7 +68,7 @@ absl::Status CheckOptions(const LoaderOptions& o) {
     return bad("threads, prefetch and max_tokens must be >= 1 and max_samples >= 0");
   }
   if (o.patch.t < 1 || o.patch.h < 1 || o.patch.w < 1) return bad("patch sizes must be >= 1");
-  if (o.modality == Modality::kMesh && o.patch.h * o.patch.w * 3 != kVoxelFeatureWidth) {
+  if (o.modality == Modality::k3d && o.patch.h * o.patch.w * 3 != kVoxelFeatureWidth) {
     return bad("meshes need a 16x16 spatial patch (768 voxel features per token)");
   }
   if (o.modality == Modality::kVideo &&
@@ -81,13 +81,13 @@ absl::Status CheckOptions(const LoaderOptions& o) {
   if (o.downscale_probability < 0 || o.downscale_probability > 1) {
     return bad("downscale_probability must be in [0, 1]");
   }
-  if (o.modality != Modality::kMesh &&
+  if (o.modality != Modality::k3d &&
       (o.resolution.multiple != o.patch.h || o.patch.h != o.patch.w)) {
     return bad(absl::StrCat("resolution.multiple (", o.resolution.multiple,
                             ") must equal the square spatial patch (", o.patch.h, "x", o.patch.w,
                             ")"));
   }
-  return o.modality == Modality::kMesh ? absl::OkStatus() : ValidateResolutionRule(o.resolution);
+  return o.modality == Modality::k3d ? absl::OkStatus() : ValidateResolutionRule(o.resolution);
 }
 
 }  // namespace
@@ -241,7 +241,7 @@ void Loader::State::Pack(Batch* batch) const {
     Sample& s = batch->samples[i];
     float* features = batch->features.data() + static_cast<int64_t>(batch->cu_seqlens[i]) * f;
     int32_t* coords = batch->coords.data() + static_cast<int64_t>(batch->cu_seqlens[i]) * 4;
-    if (options.modality == Modality::kMesh) {
+    if (options.modality == Modality::k3d) {
       PatchifyVoxels(s.voxels, options.patch, features, coords);
     } else {
       PatchifyFrames(s.pixels.data(), s.frames, s.height, s.width, options.patch, features, coords);

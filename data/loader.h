@@ -53,7 +53,7 @@ struct LoaderOptions {
   ResolutionRule resolution;        // images and video frames; StageResolution() gives SPEC 4's
   double downscale_probability = 0; // train only: chance of a random down-scale in [min/side, 1]
   VideoWindowOptions window;
-  PatchSpec patch;
+  PatchSize patch;
   bool patchify = true;             // fill Batch::features / coords
   bool keep_pixels = true;          // keep Sample::pixels / voxels after patchifying
   bool load_text = true;            // captions and text embeddings when the shards have them

@@ -33,7 +33,7 @@ absl::StatusOr<ShardCatalog> OpenCatalog(const LoaderOptions& options, int64_t* 
   }
   if (catalog.total() == 0) {
     return absl::FailedPreconditionError(absl::StrCat(
-        "no readable ", ModalityName(options.modality), " samples in ", paths.size(),
+        "no readable ", modality_disk_name(options.modality), " samples in ", paths.size(),
         " shard(s)", first_error.empty() ? "" : absl::StrCat(", e.g. ", first_error)));
   }
   return catalog;

@@ -62,10 +62,10 @@ absl::StatusOr<ResolutionRule> StageResolution(int stage, Modality modality) {
   // SPEC 4: images 64-512 / 64-1024 / 64-2048 / same; videos - / 64-512 / 64-1024 / same.
   static constexpr int64_t kImageMax[] = {512, 1024, 2048, 2048};
   static constexpr int64_t kVideoMax[] = {0, 512, 1024, 1024};
-  if (stage < 1 || stage > 4 || modality == Modality::kMesh) {
+  if (stage < 1 || stage > 4 || modality == Modality::k3d) {
     return absl::InvalidArgumentError(
         absl::StrCat("no resolution rule for stage ", stage, " and modality ",
-                     ModalityName(modality), " (stages 1..4; meshes use the fixed 64^3 grid)"));
+                     modality_disk_name(modality), " (stages 1..4; meshes use the fixed 64^3 grid)"));
   }
   const int64_t max_side =
       modality == Modality::kImage ? kImageMax[stage - 1] : kVideoMax[stage - 1];

@@ -47,7 +47,7 @@ const std::string& MeshShardReader::path() const { return file_->path(); }
 
 absl::StatusOr<std::unique_ptr<MeshShardWriter>> MeshShardWriter::Create(const std::string& path) {
   absl::StatusOr<std::unique_ptr<ShardFileWriter>> file =
-      ShardFileWriter::Create(path, Modality::kMesh);
+      ShardFileWriter::Create(path, Modality::k3d);
   if (!file.ok()) return file.status();
   ShardFileWriter& f = **file;
   H5Type half = MakeHalfType();
@@ -143,7 +143,7 @@ absl::Status MeshShardWriter::Finish() {
 
 absl::StatusOr<std::unique_ptr<MeshShardReader>> MeshShardReader::Open(const std::string& path) {
   absl::StatusOr<std::unique_ptr<ShardFileReader>> file =
-      ShardFileReader::Open(path, Modality::kMesh);
+      ShardFileReader::Open(path, Modality::k3d);
   if (!file.ok()) return file.status();
   std::unique_ptr<MeshShardReader> reader(new MeshShardReader(std::move(*file)));
   if (absl::Status s = reader->LoadIndex(); !s.ok()) return s;

@@ -1,44 +1,23 @@
-// The three sample kinds of SPEC section 1. One modality per shard file (its `modality` attribute).
+// The modality of a shard file, and its names on disk. The enum is common::Modality (one for every
+// folder, with the third kind spelled "3d" in code); the shard format predates that spelling, so
+// what data writes and reads keeps the names of docs/data-format.md, a contract that h5py readers
+// rely on: the `modality` attribute "mesh", the HDF5 group "meshes", the embedded dataset's
+// folder "mesh/". These names are not a second enum: they only translate at the file boundary.
 #pragma once
 #include <string_view>
 
+#include "common/modality.h"
+
 namespace tetra::data {
 
-enum class Modality { kImage, kVideo, kMesh };
+using common::Modality;
 
-inline const char* ModalityName(Modality m) {
-  switch (m) {
-    case Modality::kImage:
-      return "image";
-    case Modality::kVideo:
-      return "video";
-    case Modality::kMesh:
-      return "mesh";
-  }
-  return "unknown";
-}
-
-// The HDF5 group holding a modality's datasets.
-inline const char* ModalityGroup(Modality m) {
-  switch (m) {
-    case Modality::kImage:
-      return "images";
-    case Modality::kVideo:
-      return "videos";
-    case Modality::kMesh:
-      return "meshes";
-  }
-  return "unknown";
-}
-
-inline bool ParseModality(std::string_view name, Modality* out) {
-  for (Modality m : {Modality::kImage, Modality::kVideo, Modality::kMesh}) {
-    if (name == ModalityName(m)) {
-      *out = m;
-      return true;
-    }
-  }
-  return false;
-}
+// The `modality` attribute of a shard file and the embedded dataset's folder: "image", "video",
+// "mesh".
+const char* modality_disk_name(Modality m);
+// The HDF5 group holding a modality's datasets: "images", "videos", "meshes".
+const char* modality_group(Modality m);
+// Inverse of modality_disk_name; false for any other name.
+bool parse_modality_disk_name(std::string_view name, Modality* out);
 
 }  // namespace tetra::data

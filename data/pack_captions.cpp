@@ -55,7 +55,7 @@ absl::StatusOr<int64_t> CaptionShard(const std::string& path,
     absl::StatusOr<std::unique_ptr<ShardFileReader>> shard = ShardFileReader::OpenAny(path);
     if (!shard.ok()) return shard.status();
     absl::StatusOr<std::vector<std::string>> read = (*shard)->Strings(
-        absl::StrCat(ModalityGroup((*shard)->modality()), "/source_id"), (*shard)->num_samples());
+        absl::StrCat(modality_group((*shard)->modality()), "/source_id"), (*shard)->num_samples());
     if (!read.ok()) return read.status();
     ids = std::move(*read);
   }

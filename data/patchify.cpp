@@ -21,7 +21,7 @@ const std::array<float, 256>& PixelTable() {
 
 }  // namespace
 
-TokenGrid FrameGrid(int64_t frames, int64_t height, int64_t width, const PatchSpec& spec) {
+TokenGrid FrameGrid(int64_t frames, int64_t height, int64_t width, const PatchSize& spec) {
   TokenGrid grid;
   grid.t = frames == 1 ? 1 : frames / spec.t;
   grid.h = height / spec.h;
@@ -32,7 +32,7 @@ TokenGrid FrameGrid(int64_t frames, int64_t height, int64_t width, const PatchSp
 }
 
 void PatchifyFrames(const uint8_t* pixels, int64_t frames, int64_t height, int64_t width,
-                    const PatchSpec& spec, float* features, int32_t* coords) {
+                    const PatchSize& spec, float* features, int32_t* coords) {
   const TokenGrid grid = FrameGrid(frames, height, width, spec);
   const std::array<float, 256>& lut = PixelTable();
   const int64_t f = spec.features();
@@ -67,7 +67,7 @@ void PatchifyFrames(const uint8_t* pixels, int64_t frames, int64_t height, int64
   }
 }
 
-void PatchifyVoxels(const MeshVoxels& voxels, const PatchSpec& spec, float* features,
+void PatchifyVoxels(const MeshVoxels& voxels, const PatchSize& spec, float* features,
                     int32_t* coords) {
   const int64_t f = spec.features();
   const int64_t n = voxels.count();

@@ -5,16 +5,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/patch.h"
 #include "data/mesh_shard.h"
 
 namespace tetra::data {
 
-struct PatchSpec {
-  int64_t t = 4;
-  int64_t h = 16;
-  int64_t w = 16;
-  int64_t features() const { return t * h * w * 3; }
-};
+// The patch extent (c = 3 RGB values per pixel); the same type as model's tokens.
+using common::PatchSize;
 
 // Patches per axis; for a mesh h = w = 0 and `tokens` is its voxel count.
 struct TokenGrid {
@@ -27,16 +24,16 @@ struct TokenGrid {
 
 // The grid of `frames` frames of height x width (a multiple of the patch; frames 1 or a multiple
 // of spec.t).
-TokenGrid FrameGrid(int64_t frames, int64_t height, int64_t width, const PatchSpec& spec);
+TokenGrid FrameGrid(int64_t frames, int64_t height, int64_t width, const PatchSize& spec);
 
 // Appends the tokens of RGB8 frames [frames, height, width, 3]: spec.features() floats per token to
 // `features` and (t, x, y, z) per token to `coords`.
 void PatchifyFrames(const uint8_t* pixels, int64_t frames, int64_t height, int64_t width,
-                    const PatchSpec& spec, float* features, int32_t* coords);
+                    const PatchSize& spec, float* features, int32_t* coords);
 
 // Appends one token per voxel: fp16 features in [0, 1] become x * 2 - 1 in the frame-0 slot;
 // coords are (0, x, y, z). spec.h * spec.w * 3 must be 768.
-void PatchifyVoxels(const MeshVoxels& voxels, const PatchSpec& spec, float* features,
+void PatchifyVoxels(const MeshVoxels& voxels, const PatchSize& spec, float* features,
                     int32_t* coords);
 
 }  // namespace tetra::data

@@ -135,7 +135,7 @@ absl::StatusOr<Sample> ShardSource::Load(int64_t index, const LoaderOptions& opt
   }
   if (s.ok()) s = LoadText(index, &sample);
   if (!s.ok()) return s;
-  sample.grid = options.modality == Modality::kMesh
+  sample.grid = options.modality == Modality::k3d
                     ? TokenGrid{1, 0, 0, 0, sample.voxels.count()}
                     : FrameGrid(sample.frames, sample.height, sample.width, options.patch);
   return sample;

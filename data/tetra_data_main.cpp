@@ -208,7 +208,7 @@ int RunStream(const std::vector<std::string>& args) {
   } else if (kind == "videos") {
     o.modality = Modality::kVideo;
   } else if (kind == "meshes") {
-    o.modality = Modality::kMesh;
+    o.modality = Modality::k3d;
   } else {
     return UsageError("`stream` needs a modality: images, videos or meshes");
   }

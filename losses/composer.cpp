@@ -9,8 +9,6 @@
 namespace tetra::losses {
 namespace {
 
-constexpr Modality kModalities[] = {Modality::kImage, Modality::kVideo, Modality::kAsset3d};
-
 WeightSchedule schedule_of(const std::string& text) {
   return *WeightSchedule::parse(text);  // validate() has checked every weight already
 }
@@ -32,7 +30,7 @@ absl::StatusOr<std::unique_ptr<LossComposer>> LossComposer::create(const LossOpt
         siglip ? siglip : SigLipLoss(SigLipLossOptions{options.siglip_logit_scale, options.siglip_logit_bias});
     composer->siglip_->to(device);
   }
-  for (Modality m : kModalities) composer->add_terms(m, weights_of(options, m), options);
+  for (Modality m : common::kAllModalities) composer->add_terms(m, weights_of(options, m), options);
   for (const auto& r : composer->records_) log << r.log_line() << "\n";
   return composer;
 }
@@ -41,7 +39,7 @@ void LossComposer::add_terms(Modality m, const TermWeights& w, const LossOptions
   auto& list = terms_[static_cast<int>(m)];
   auto add = [&](const char* term, Group group, const std::string& weight, std::shared_ptr<Term> t) {
     WeightSchedule schedule = schedule_of(weight);
-    if (!schedule.always_zero()) list.push_back({absl::StrCat(modality_name(m), "/", term), group, schedule, std::move(t)});
+    if (!schedule.always_zero()) list.push_back({absl::StrCat(common::modality_name(m), "/", term), group, schedule, std::move(t)});
   };
   add("l1", Group::kRec, w.l1, std::make_shared<FunctionTerm>(l1_term));
   add("lpips", Group::kRec, w.lpips, std::make_shared<FunctionTerm>(lpips_term));
@@ -49,7 +47,7 @@ void LossComposer::add_terms(Modality m, const TermWeights& w, const LossOptions
   add("clip", Group::kRec, w.clip, std::make_shared<FunctionTerm>(clip_term));
   add("distill", Group::kSem, w.distill, std::make_shared<DistillTerm>(o.distill_temperature, o.distill_scale));
   if (siglip_) add("siglip", Group::kSem, w.siglip, std::make_shared<SigLipTerm>(siglip_));
-  list.push_back({absl::StrCat(modality_name(m), "/kl"), Group::kKl, WeightSchedule::constant(1.0), std::make_shared<FunctionTerm>(kl_term)});
+  list.push_back({absl::StrCat(common::modality_name(m), "/kl"), Group::kKl, WeightSchedule::constant(1.0), std::make_shared<FunctionTerm>(kl_term)});
 }
 
 bool LossComposer::group_has_inputs(Group group, const LossInputs& in) {

@@ -1,13 +1,9 @@
 #include "losses/frozen.h"
 
 #include <nlohmann/json.hpp>
-#include <openssl/evp.h>
-
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "common/files.h"
 
 namespace tetra::losses {
 
@@ -25,22 +21,11 @@ std::string records_json(const std::vector<FrozenNetworkRecord>& records) {
   return out.dump(2) + "\n";
 }
 
-std::string sha256_hex(const std::string& bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr);
-  std::string hex;
-  for (unsigned int i = 0; i < size; ++i) hex += absl::StrFormat("%02x", digest[i]);
-  return hex;
-}
-
 absl::StatusOr<FileBytes> read_frozen_file(const std::string& path, const std::string& key) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("key '", key, "': cannot read '", path, "'"));
-  std::ostringstream content;
-  content << in.rdbuf();
-  FileBytes file{content.str(), ""};
-  file.sha256 = sha256_hex(file.bytes);
+  absl::StatusOr<std::string> bytes = common::read_file(path);
+  if (!bytes.ok()) return absl::Status(bytes.status().code(), absl::StrCat("key '", key, "': ", bytes.status().message()));
+  FileBytes file{*std::move(bytes), ""};
+  file.sha256 = common::sha256_hex(file.bytes);
   return file;
 }
 

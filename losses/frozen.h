@@ -29,9 +29,9 @@ struct FileBytes {
   std::string bytes;
   std::string sha256;
 };
-// `key` is the config key that named the file, for the error message.
+// `key` is the config key that named the file, for the error message. The hash is
+// common::sha256_hex of `bytes`.
 absl::StatusOr<FileBytes> read_frozen_file(const std::string& path, const std::string& key);
-std::string sha256_hex(const std::string& bytes);
 
 // eval() and requires_grad(false) on every parameter: inputs still get gradients through it.
 void freeze(torch::nn::Module& module);

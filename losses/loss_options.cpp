@@ -38,25 +38,16 @@ class WeightCollector {
 
 }  // namespace
 
-const char* modality_name(Modality m) {
-  switch (m) {
-    case Modality::kImage: return "image";
-    case Modality::kVideo: return "video";
-    case Modality::kAsset3d: return "3d";
-  }
-  return "?";
-}
-
 const TermWeights& weights_of(const LossOptions& o, Modality m) {
-  return m == Modality::kImage ? o.image : m == Modality::kVideo ? o.video : o.asset3d;
+  return m == Modality::kImage ? o.image : m == Modality::kVideo ? o.video : o.m3d;
 }
 
 std::vector<std::string> term_keys_in_use(const LossOptions& o, std::string TermWeights::*term, const char* name) {
   std::vector<std::string> keys;
-  for (Modality m : {Modality::kImage, Modality::kVideo, Modality::kAsset3d}) {
+  for (Modality m : common::kAllModalities) {
     // A term that is not a key of this modality keeps its default "0".
     auto schedule = WeightSchedule::parse(weights_of(o, m).*term);
-    if (schedule.ok() && !schedule->always_zero()) keys.push_back(absl::StrCat("loss.", modality_name(m), ".", name));
+    if (schedule.ok() && !schedule->always_zero()) keys.push_back(absl::StrCat("loss.", common::modality_name(m), ".", name));
   }
   return keys;
 }

@@ -8,12 +8,16 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "losses/config_fields.h"
+#include "common/config_fields.h"
+#include "common/modality.h"
 
 namespace tetra::losses {
 
-enum class Modality { kImage, kVideo, kAsset3d };
-const char* modality_name(Modality m);  // "image", "video", "3d": the config section and log prefix
+using common::Choices;
+using common::IntRange;
+using common::RealRange;
+// The modality of a weights group; common::modality_name gives its config section and log prefix.
+using common::Modality;
 
 // The per-modality weights inside each group. Only the terms that make sense for the modality are
 // keys: the perceptual ones need pixels (images, video frames), distillation needs the image teacher.
@@ -26,7 +30,7 @@ struct TermWeights {
   std::string distill = "0";
   std::string siglip = "0";
 
-  bool has_pixels() const { return modality != Modality::kAsset3d; }
+  bool has_pixels() const { return modality != Modality::k3d; }
   template <class V> void visit(V& v) {
     v.field("l1", l1, "weight of L1 inside L_rec (number or 'step:value, ...' schedule)");
     if (has_pixels()) {
@@ -86,7 +90,7 @@ struct LossOptions {
   // SPEC defaults, in the order l1, lpips, gram, clip, distill, siglip.
   TermWeights image{Modality::kImage, "1", "10", "1000", "1", "1", "0"};
   TermWeights video{Modality::kVideo, "1", "0", "0", "0", "0", "1"};
-  TermWeights asset3d{Modality::kAsset3d, "1", "0", "0", "0", "0", "1"};
+  TermWeights m3d{Modality::k3d, "1", "0", "0", "0", "0", "1"};
   VggNetworkOptions vgg;
   EncoderNetworkOptions clip;
   EncoderNetworkOptions teacher{true};
@@ -101,7 +105,7 @@ struct LossOptions {
     v.field("kl_weight", kl_weight, "weight of the mean KL of the latent (number or schedule)");
     v.section("image", image);
     v.section("video", video);
-    v.section("3d", asset3d);
+    v.section("3d", m3d);  // the 3d modality (an identifier cannot start with a digit)
     v.section("vgg", vgg);
     v.section("clip", clip);
     v.section("teacher", teacher);

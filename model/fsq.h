@@ -4,15 +4,9 @@
 #pragma once
 #include <torch/types.h>
 
-namespace tetra::model {
+#include "model/options.h"  // FsqOptions
 
-struct FsqOptions {
-  int64_t groups = 8;
-  int64_t dims_per_group = 6;
-  int64_t levels = 4;
-  int64_t channels() const { return groups * dims_per_group; }
-  int64_t codebook_size() const;  // levels ^ dims_per_group
-};
+namespace tetra::model {
 
 struct FsqOutput {
   torch::Tensor codes;    // [N, C] float32 in {-1, -0.5, 0, 0.5} for 4 levels; straight-through grad

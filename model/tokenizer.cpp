@@ -2,9 +2,12 @@
 
 #include <torch/torch.h>
 
+#include "model/fsq.h"
+
 namespace tetra::model {
 
-TokenizerImpl::TokenizerImpl(const TokenizerOptions& o) : options(o) {
+TokenizerImpl::TokenizerImpl(const TokenizerOptions& unresolved) : options(unresolved.resolved()) {
+  const TokenizerOptions& o = options;
   encoder = register_module("encoder", Encoder(o));
   bottleneck = register_module("bottleneck", KLBottleneck(o.width, o.latent_channels));
   decoder = register_module("decoder", Decoder(o));

@@ -27,12 +27,13 @@ struct ForwardOptions {
 
 class TokenizerImpl : public torch::nn::Module {
  public:
+  // Sizes left 0 are taken from options.preset (TokenizerOptions::resolved).
   explicit TokenizerImpl(const TokenizerOptions& options);
   TokenizerOutput forward(const PackedTokens& tokens, const ForwardOptions& run = {});
   // Parameters that get the encoder learning-rate multiplier (their names start with "encoder.").
   static bool is_encoder_parameter(const std::string& name);
 
-  TokenizerOptions options;
+  TokenizerOptions options;  // resolved
   Encoder encoder{nullptr};
   KLBottleneck bottleneck{nullptr};
   Decoder decoder{nullptr};

@@ -5,16 +5,12 @@
 
 #include <vector>
 
+#include "common/patch.h"
+
 namespace tetra::model {
 
-// Patch extent per axis; a token carries t*h*w*c values flattened in (t, h, w, c) order.
-struct PatchSize {
-  int64_t t = 4;
-  int64_t h = 16;
-  int64_t w = 16;
-  int64_t c = 3;
-  int64_t features() const { return t * h * w * c; }
-};
+// Patch extent per axis (common/patch.h, shared with data's torch-free patchify).
+using common::PatchSize;
 
 // Patches per axis of one sample: latent frames, rows, columns.
 struct SampleGrid {

@@ -310,8 +310,8 @@ void check_stages(const Config& c, std::vector<std::string>* errors) {
     const std::string at = absl::StrCat("stages.", i, ".");
     if (auto loss = losses::validate(st.loss); !loss.ok())
       errors->push_back(absl::StrCat(at, "loss: ", loss.message()));
-    check_sides(at, "image", st.image_min_side, st.image_max_side, c.model.patch_size, errors);
-    check_sides(at, "video", st.video_min_side, st.video_max_side, c.model.patch_size, errors);
+    check_sides(at, "image", st.image_min_side, st.image_max_side, c.model.patch.h, errors);
+    check_sides(at, "video", st.video_min_side, st.video_max_side, c.model.patch.h, errors);
     if (st.optim.min_lr > st.optim.lr)
       errors->push_back(absl::StrCat("key '", at, "optim.min_lr' (", st.optim.min_lr, ") exceeds ", at, "optim.lr (", st.optim.lr, ")"));
     if (st.latent_channels != 0 && st.latent_channels < channels)
@@ -324,18 +324,18 @@ void check_stages(const Config& c, std::vector<std::string>* errors) {
         errors->push_back(absl::StrCat("key '", at, "freeze' names '", name, "'; allowed: ",
                                        absl::StrJoin(freezable_parts(), ", "), " (comma-separated)"));
     }
-    if (st.discrete && c.model.fsq_groups * c.model.fsq_dims != channels)
+    if (st.discrete && c.model.fsq.groups * c.model.fsq.dims_per_group != channels)
       errors->push_back(absl::StrCat("stage ", at, " is discrete, but model.fsq_groups x model.fsq_dims = ",
-                                     c.model.fsq_groups * c.model.fsq_dims, " differs from the ", channels,
+                                     c.model.fsq.groups * c.model.fsq.dims_per_group, " differs from the ", channels,
                                      " latent channels it has: set latent_channels or the fsq keys (SPEC: 8 x 6 = 48)"));
     double shares = 0;
     for (Task task : all_tasks()) {
       const double share = task_config(st, task).share;
       shares += share;
       if (share <= 0 || c.data.source != "shards") continue;
-      const data::Modality modality = task_modality(task);
+      const common::Modality modality = task_modality(task);
       if (modality_paths(c.data, modality).train.empty())
-        errors->push_back(absl::StrCat("key 'data.", data_section(modality), ".train' is empty, but ", at, "tasks.",
+        errors->push_back(absl::StrCat("key 'data.", common::modality_name(modality), ".train' is empty, but ", at, "tasks.",
                                        task_name(task), " samples it: give a folder made by `tetra-data pack`, or set "
                                        "that share to 0"));
     }
@@ -347,10 +347,9 @@ void check_stages(const Config& c, std::vector<std::string>* errors) {
 std::vector<std::string> cross_field_errors(const Config& c) {
   std::vector<std::string> errors;
   if (auto loss = losses::validate(c.loss); !loss.ok()) errors.push_back(std::string(loss.message()));
-  model::TokenizerOptions m;
-  model::apply_preset(c.model.preset, &m);
-  const int64_t width = c.model.width ? c.model.width : m.width;
-  const int64_t heads = c.model.heads ? c.model.heads : m.heads;
+  const model::TokenizerOptions m = c.model.resolved();
+  const int64_t width = m.width;
+  const int64_t heads = m.heads;
   if (width % heads != 0)
     errors.push_back(absl::StrCat("key 'model.width' (", width, ") must be divisible by model.heads (", heads, ")"));
   else if ((width / heads) % 8 != 0)
@@ -361,9 +360,9 @@ std::vector<std::string> cross_field_errors(const Config& c) {
   if (c.parallel.first_bucket_mb > c.parallel.bucket_mb)
     errors.push_back(absl::StrCat("key 'parallel.first_bucket_mb' (", c.parallel.first_bucket_mb,
                                   ") exceeds parallel.bucket_mb (", c.parallel.bucket_mb, ")"));
-  if (c.data.video_frames % c.model.patch_time != 0)
+  if (c.data.video_frames % c.model.patch.t != 0)
     errors.push_back(absl::StrCat("key 'data.video_frames' (", c.data.video_frames, ") must be a multiple of model.patch_time (",
-                                  c.model.patch_time, ")"));
+                                  c.model.patch.t, ")"));
   if (c.data.video_min_stride > c.data.video_max_stride)
     errors.push_back("key 'data.video_min_stride' exceeds data.video_max_stride");
   check_stages(c, &errors);

@@ -9,16 +9,17 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "losses/config_fields.h"
+#include "common/config_fields.h"
 #include "losses/loss_options.h"
+#include "model/options.h"
 
 namespace tetra::trainer {
 
-// Bounds and choices that visit() attaches to a field (defined below the trainer, in losses/, so
-// that the loss options can describe their own keys).
-using losses::Choices;
-using losses::IntRange;
-using losses::RealRange;
+// Bounds and choices that visit() attaches to a field (defined in the base library, so that model
+// and loss options can describe their own keys).
+using common::Choices;
+using common::IntRange;
+using common::RealRange;
 
 struct RunConfig {
   std::string name = "run";
@@ -63,44 +64,8 @@ struct RunConfig {
   }
 };
 
-struct ModelConfig {
-  std::string preset = "tiny";
-  int64_t width = 0;                // 0: take from the preset
-  int64_t depth = 0;
-  int64_t heads = 0;
-  int64_t mlp_hidden = 0;
-  int64_t latent_channels = 32;
-  int64_t embed_dim = 0;
-  int64_t position_grid = 16;
-  int64_t patch_time = 4;
-  int64_t patch_size = 16;
-  double rope_base = 10000.0;
-  bool sample_latent = true;
-  int64_t fsq_groups = 8;
-  int64_t fsq_dims = 6;
-  int64_t fsq_levels = 4;
-
-  template <class V> void visit(V& v) {
-    v.field("preset", preset, Choices{{"tiny", "small", "base", "so400m"}}, "size preset (SPEC section 2)");
-    v.field("width", width, IntRange{0, 16384}, "token width d (0: preset)");
-    v.field("depth", depth, IntRange{0, 256}, "blocks in encoder and decoder (0: preset)");
-    v.field("heads", heads, IntRange{0, 256}, "attention heads (0: preset)");
-    v.field("mlp_hidden", mlp_hidden, IntRange{0, 65536}, "MLP hidden width (0: preset)");
-    v.field("latent_channels", latent_channels, IntRange{1, 4096},
-            "latent channels c per token at the start (a stage may widen it)");
-    v.field("embed_dim", embed_dim, IntRange{0, 65536},
-            "pooled embedding width = the text embeddings' width (0: width d, no projection)");
-    v.field("position_grid", position_grid, IntRange{1, 256}, "learned 2D position table side");
-    v.field("patch_time", patch_time, IntRange{1, 64}, "temporal patch size (frames)");
-    v.field("patch_size", patch_size, IntRange{1, 256}, "spatial patch size (pixels)");
-    v.field("rope_base", rope_base, RealRange{1.0, 1e9}, "4D RoPE frequency base");
-    v.field("sample_latent", sample_latent,
-            "training decodes z = mu + sigma * eps (false: decodes mu, a deterministic autoencoder)");
-    v.field("fsq_groups", fsq_groups, IntRange{1, 1024}, "FSQ (discrete stages): channel groups, one index each");
-    v.field("fsq_dims", fsq_dims, IntRange{1, 16}, "FSQ: channels per group (groups x dims = latent channels)");
-    v.field("fsq_levels", fsq_levels, IntRange{2, 64}, "FSQ: levels per channel (codebook = levels^dims per group)");
-  }
-};
+// The `model:` section: the model's own options, which list their keys (model/options.h).
+using ModelConfig = model::TokenizerOptions;
 
 // Training and held-out shards of one modality (folders of *.h5 made by `tetra-data pack`).
 struct ModalityPaths {
@@ -115,7 +80,7 @@ struct ModalityPaths {
 struct DataConfig {
   std::string source = "embedded";  // "embedded": generated on first run; "shards": packed folders
   std::string embedded_dir;         // embedded: where to generate (empty: <out_dir>/embedded-data)
-  ModalityPaths image, video, asset3d;
+  ModalityPaths image, video, m3d;  // m3d: the 3d modality (key "3d")
   int64_t threads = 2;
   int64_t prefetch = 32;
   int64_t shuffle_buffer = 512;
@@ -132,7 +97,7 @@ struct DataConfig {
     v.field("embedded_dir", embedded_dir, "embedded: folder it is generated in (empty: <out_dir>/embedded-data)");
     v.section("image", image);
     v.section("video", video);
-    v.section("3d", asset3d);
+    v.section("3d", m3d);
     v.field("threads", threads, IntRange{1, 256}, "decode threads per task loader");
     v.field("prefetch", prefetch, IntRange{1, 1 << 20}, "decoded samples queued ahead, per task loader");
     v.field("shuffle_buffer", shuffle_buffer, IntRange{1, 1 << 24}, "seeded shuffle buffer, samples");
@@ -201,15 +166,15 @@ struct TaskConfig {
 };
 
 struct TaskMix {
-  TaskConfig image_rec{1.0}, image_und, video_rec, video_und, rec3d, und3d;
+  TaskConfig image_rec{1.0}, image_und, video_rec, video_und, m3d_rec, m3d_und;  // m3d: keys "3d_*"
 
   template <class V> void visit(V& v) {
     v.section("image_rec", image_rec);
     v.section("image_und", image_und);
     v.section("video_rec", video_rec);
     v.section("video_und", video_und);
-    v.section("3d_rec", rec3d);
-    v.section("3d_und", und3d);
+    v.section("3d_rec", m3d_rec);
+    v.section("3d_und", m3d_und);
   }
 };
 

@@ -25,22 +25,22 @@ bool has_shards(const fs::path& dir) {
 }
 
 // Points the config's held-out folders at `root` and returns the modalities found there.
-absl::StatusOr<std::vector<data::Modality>> point_at_data(const std::string& root, Config* config) {
-  const data::Modality modalities[] = {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh};
+absl::StatusOr<std::vector<common::Modality>> point_at_data(const std::string& root, Config* config) {
+  const auto& modalities = common::kAllModalities;
   config->data.source = "shards";
-  for (data::Modality m : modalities) modality_paths(config->data, m) = ModalityPaths{};
-  std::vector<data::Modality> found;
+  for (common::Modality m : modalities) modality_paths(config->data, m) = ModalityPaths{};
+  std::vector<common::Modality> found;
   if (has_shards(root)) {  // one modality: the files say which
     auto first = data::ListShards(root);
     auto modality = data::ShardModality(first->front());
     if (!modality.ok()) return modality.status();
     modality_paths(config->data, *modality).heldout = root;
-    return std::vector<data::Modality>{*modality};
+    return std::vector<common::Modality>{*modality};
   }
-  for (data::Modality m : modalities) {
+  for (common::Modality m : modalities) {
     std::string& heldout = modality_paths(config->data, m).heldout;
     // The embedded layout names meshes "mesh"; a config names them "3d": either folder is taken.
-    for (const char* name : {data::ModalityName(m), data_section(m)}) {
+    for (const char* name : {data::modality_disk_name(m), common::modality_name(m)}) {
       const fs::path dir = fs::path(root) / name;
       if (!heldout.empty()) break;
       if (has_shards(dir / "heldout")) heldout = (dir / "heldout").string();
@@ -65,7 +65,7 @@ absl::StatusOr<EvalCheckpointReport> evaluate_checkpoint(const EvalCheckpointOpt
   auto position = read_position(options.checkpoint);
   if (!position.ok()) return position.status();
   const size_t stage = static_cast<size_t>(std::min<int64_t>(position->stage, static_cast<int64_t>(config->stages.size()) - 1));
-  std::vector<data::Modality> modalities = {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh};
+  std::vector<common::Modality> modalities(std::begin(common::kAllModalities), std::end(common::kAllModalities));
   if (!options.data.empty()) {
     auto found = point_at_data(options.data, &*config);
     if (!found.ok()) return found.status();
@@ -93,7 +93,7 @@ absl::StatusOr<EvalCheckpointReport> evaluate_checkpoint(const EvalCheckpointOpt
   EvalCheckpointReport report;
   report.step = position->step;
   report.stage = config->stages[stage].name;
-  for (data::Modality m : modalities) report.data_folders.push_back(modality_dir(*config, m, /*heldout=*/true));
+  for (common::Modality m : modalities) report.data_folders.push_back(modality_dir(*config, m, /*heldout=*/true));
   parallel::SelfCommunicator self;
   report.metrics =
       evaluate(trainable->model, *sets, patch_size(config->model), self, options.ema ? "eval_ema" : "eval", 0, trainable->siglip).metrics;

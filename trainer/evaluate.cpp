@@ -28,7 +28,7 @@ void trim_batch(data::Batch* batch, size_t keep, int64_t features) {
   batch->num_tokens = tokens;
 }
 
-absl::StatusOr<HeldoutSet> load_set(const Config& config, size_t stage, data::Modality modality, torch::Device device) {
+absl::StatusOr<HeldoutSet> load_set(const Config& config, size_t stage, common::Modality modality, torch::Device device) {
   data::LoaderOptions options = heldout_loader_options(config, stage, modality);
   auto loader = data::Loader::Create(options);
   if (!loader.ok()) return loader.status();
@@ -113,22 +113,22 @@ torch::Tensor stored_views(const std::string& label) {
 
 }  // namespace
 
-std::vector<data::Modality> stage_modalities(const Config& config, size_t stage) {
-  std::vector<data::Modality> out;
-  for (data::Modality m : {data::Modality::kImage, data::Modality::kVideo, data::Modality::kMesh})
+std::vector<common::Modality> stage_modalities(const Config& config, size_t stage) {
+  std::vector<common::Modality> out;
+  for (common::Modality m : common::kAllModalities)
     for (const TaskShare& share : task_mix(config.stages[stage]))
       if (task_modality(share.task) == m && std::find(out.begin(), out.end(), m) == out.end()) out.push_back(m);
   return out;
 }
 
 absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_t stage,
-                                                     const std::vector<data::Modality>& modalities, torch::Device device) {
+                                                     const std::vector<common::Modality>& modalities, torch::Device device) {
   std::vector<HeldoutSet> sets;
-  for (data::Modality m : modalities) {
+  for (common::Modality m : modalities) {
     if (modality_dir(config, m, /*heldout=*/true).empty() || config.data.heldout_samples == 0) continue;
     auto set = load_set(config, stage, m, device);
     if (!set.ok())
-      return absl::Status(set.status().code(), absl::StrCat("held-out ", data::ModalityName(m), " data: ", set.status().message()));
+      return absl::Status(set.status().code(), absl::StrCat("held-out ", common::modality_name(m), " data: ", set.status().message()));
     sets.push_back(std::move(*set));
   }
   return sets;
@@ -142,9 +142,9 @@ EvalResult evaluate(model::Tokenizer& model, const std::vector<HeldoutSet>& sets
   model->eval();
   const auto& fsq = model->options.fsq;
   for (const HeldoutSet& set : sets) {
-    const bool mesh = set.modality == data::Modality::kMesh;
+    const bool mesh = set.modality == common::Modality::k3d;
     const bool text = !set.batches.empty() && set.batches[0].text_embeddings.defined();
-    const std::string name = losses::modality_name(loss_modality(set.modality));
+    const std::string name = common::modality_name(set.modality);
     Sums sums;
     torch::Tensor pooled, texts;
     auto counts = torch::zeros({fsq.groups, model->options.discrete ? fsq.codebook_size() : 1}, torch::kDouble);

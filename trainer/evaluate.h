@@ -11,8 +11,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "data/modality.h"
+#include "common/modality.h"
 #include "losses/semantic.h"
+#include "model/fsq.h"
 #include "model/tokenizer.h"
 #include "parallel/communicator.h"
 #include "trainer/config.h"
@@ -25,18 +26,18 @@ struct HeldoutBatch {
 };
 
 struct HeldoutSet {
-  data::Modality modality = data::Modality::kImage;
+  common::Modality modality = common::Modality::kImage;
   std::vector<HeldoutBatch> batches;
   int64_t samples = 0;
   std::vector<std::string> labels;  // "<shard path>#<index>" per sample, in order
 };
 
 // The modalities stage `stage`'s tasks read.
-std::vector<data::Modality> stage_modalities(const Config& config, size_t stage);
+std::vector<common::Modality> stage_modalities(const Config& config, size_t stage);
 // The first data.heldout_samples held-out samples (each at most once) of each of `modalities` that
 // has held-out shards, at stage `stage`'s resolution, on `device`.
 absl::StatusOr<std::vector<HeldoutSet>> load_heldout(const Config& config, size_t stage,
-                                                     const std::vector<data::Modality>& modalities, torch::Device device);
+                                                     const std::vector<common::Modality>& modalities, torch::Device device);
 
 struct Comparison {  // input vs reconstruction, [T, H, W, 3] in [-1, 1], for TensorBoard grids
   std::vector<torch::Tensor> inputs, reconstructions;

@@ -6,21 +6,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "trainer/files.h"
+#include "common/files.h"
+#include "common/status_macros.h"
 
 namespace tetra::trainer {
 
 absl::Status MetricsLog::open(const std::string& path, int64_t keep_through_step) {
   if (keep_through_step >= 0 && std::filesystem::exists(path)) {
-    auto text = read_file(path);
-    if (!text.ok()) return text.status();
+    TETRA_ASSIGN_OR_RETURN(std::string text, common::read_file(path));
     std::string kept;
-    for (absl::string_view line : absl::StrSplit(*text, '\n', absl::SkipEmpty())) {
+    for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
       auto record = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
       if (record.is_discarded()) continue;  // a line torn by the crash
       if (record.value("step", int64_t{0}) <= keep_through_step) absl::StrAppend(&kept, line, "\n");
     }
-    if (auto s = write_file_atomic(path, kept); !s.ok()) return s;
+    TETRA_RETURN_IF_ERROR(common::write_file_atomic(path, kept));
   }
   out_.open(path, std::ios::app);
   if (!out_) return absl::InternalError(absl::StrCat("cannot open metrics file '", path, "'"));

@@ -16,7 +16,7 @@ struct NamedTask {
 constexpr NamedTask kTasks[] = {
     {Task::kImageReconstruction, "image_rec"}, {Task::kImageUnderstanding, "image_und"},
     {Task::kVideoReconstruction, "video_rec"}, {Task::kVideoUnderstanding, "video_und"},
-    {Task::kMeshReconstruction, "3d_rec"},     {Task::kMeshUnderstanding, "3d_und"},
+    {Task::k3dReconstruction, "3d_rec"},     {Task::k3dUnderstanding, "3d_und"},
 };
 
 // Slot counts for a cycle of `length` slots: largest-remainder rounding of share * length.

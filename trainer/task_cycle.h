@@ -13,7 +13,7 @@
 namespace tetra::trainer {
 
 enum class Task { kImageReconstruction, kImageUnderstanding, kVideoReconstruction, kVideoUnderstanding,
-                  kMeshReconstruction, kMeshUnderstanding };
+                  k3dReconstruction, k3dUnderstanding };
 
 const char* task_name(Task task);                       // "image_rec", "image_und", ...
 absl::StatusOr<Task> task_from_name(const std::string& name);  // error lists the valid names

@@ -7,35 +7,23 @@
 
 namespace tetra::trainer {
 
-data::Modality task_modality(Task task) {
+common::Modality task_modality(Task task) {
   switch (task) {
     case Task::kImageReconstruction:
     case Task::kImageUnderstanding:
-      return data::Modality::kImage;
+      return common::Modality::kImage;
     case Task::kVideoReconstruction:
     case Task::kVideoUnderstanding:
-      return data::Modality::kVideo;
-    case Task::kMeshReconstruction:
-    case Task::kMeshUnderstanding:
-      return data::Modality::kMesh;
+      return common::Modality::kVideo;
+    case Task::k3dReconstruction:
+    case Task::k3dUnderstanding:
+      return common::Modality::k3d;
   }
-  return data::Modality::kImage;
-}
-
-losses::Modality loss_modality(data::Modality modality) {
-  switch (modality) {
-    case data::Modality::kImage:
-      return losses::Modality::kImage;
-    case data::Modality::kVideo:
-      return losses::Modality::kVideo;
-    case data::Modality::kMesh:
-      return losses::Modality::kAsset3d;
-  }
-  return losses::Modality::kImage;
+  return common::Modality::kImage;
 }
 
 bool is_understanding(Task task) {
-  return task == Task::kImageUnderstanding || task == Task::kVideoUnderstanding || task == Task::kMeshUnderstanding;
+  return task == Task::kImageUnderstanding || task == Task::kVideoUnderstanding || task == Task::k3dUnderstanding;
 }
 
 const TaskConfig& task_config(const StageConfig& stage, Task task) {
@@ -48,10 +36,10 @@ const TaskConfig& task_config(const StageConfig& stage, Task task) {
       return stage.tasks.video_rec;
     case Task::kVideoUnderstanding:
       return stage.tasks.video_und;
-    case Task::kMeshReconstruction:
-      return stage.tasks.rec3d;
-    case Task::kMeshUnderstanding:
-      return stage.tasks.und3d;
+    case Task::k3dReconstruction:
+      return stage.tasks.m3d_rec;
+    case Task::k3dUnderstanding:
+      return stage.tasks.m3d_und;
   }
   return stage.tasks.image_rec;
 }
@@ -63,15 +51,11 @@ std::vector<TaskShare> task_mix(const StageConfig& stage) {
   return mix;
 }
 
-const char* data_section(data::Modality modality) {
-  return modality == data::Modality::kMesh ? "3d" : data::ModalityName(modality);
+ModalityPaths& modality_paths(DataConfig& data, common::Modality modality) {
+  return modality == common::Modality::kImage ? data.image : modality == common::Modality::kVideo ? data.video : data.m3d;
 }
 
-ModalityPaths& modality_paths(DataConfig& data, data::Modality modality) {
-  return modality == data::Modality::kImage ? data.image : modality == data::Modality::kVideo ? data.video : data.asset3d;
-}
-
-const ModalityPaths& modality_paths(const DataConfig& data, data::Modality modality) {
+const ModalityPaths& modality_paths(const DataConfig& data, common::Modality modality) {
   return modality_paths(const_cast<DataConfig&>(data), modality);
 }
 
@@ -79,7 +63,7 @@ std::string embedded_root(const Config& config) {
   return config.data.embedded_dir.empty() ? config.run.out_dir + "/embedded-data" : config.data.embedded_dir;
 }
 
-std::string modality_dir(const Config& config, data::Modality modality, bool heldout) {
+std::string modality_dir(const Config& config, common::Modality modality, bool heldout) {
   if (config.data.source == "embedded") return data::EmbeddedSplitDir(embedded_root(config), modality, heldout);
   const ModalityPaths& paths = modality_paths(config.data, modality);
   return heldout ? paths.heldout : paths.train;
@@ -87,13 +71,13 @@ std::string modality_dir(const Config& config, data::Modality modality, bool hel
 
 namespace {
 
-data::LoaderOptions common_options(const Config& config, size_t stage_index, data::Modality modality) {
+data::LoaderOptions common_options(const Config& config, size_t stage_index, common::Modality modality) {
   const StageConfig& stage = config.stages[stage_index];
   data::LoaderOptions o;
   o.modality = modality;
-  o.patch = data::PatchSpec{config.model.patch_time, config.model.patch_size, config.model.patch_size};
-  o.resolution.multiple = config.model.patch_size;
-  const bool video = modality == data::Modality::kVideo;
+  o.patch = config.model.patch;
+  o.resolution.multiple = config.model.patch.h;
+  const bool video = modality == common::Modality::kVideo;
   o.resolution.min_side = video ? stage.video_min_side : stage.image_min_side;
   o.resolution.max_side = video ? stage.video_max_side : stage.image_max_side;
   o.window.frames = config.data.video_frames;
@@ -125,7 +109,7 @@ data::LoaderOptions task_loader_options(const Config& config, size_t stage_index
   return o;
 }
 
-data::LoaderOptions heldout_loader_options(const Config& config, size_t stage_index, data::Modality modality) {
+data::LoaderOptions heldout_loader_options(const Config& config, size_t stage_index, common::Modality modality) {
   data::LoaderOptions o = common_options(config, stage_index, modality);
   o.path = modality_dir(config, modality, /*heldout=*/true);
   o.shuffle = false;
@@ -189,7 +173,7 @@ absl::StatusOr<std::unique_ptr<TaskFeeds>> TaskFeeds::Create(const Config& confi
     auto loader = data::Loader::Create(task_loader_options(config, stage_index, share.task, rank, world), cursor);
     if (!loader.ok())
       return absl::Status(loader.status().code(), absl::StrCat("stages.", stage_index, ".tasks.", name,
-                                                               " (data.", data_section(task_modality(share.task)), "): ", loader.status().message()));
+                                                               " (data.", common::modality_name(task_modality(share.task)), "): ", loader.status().message()));
     feeds->loaders_[share.task] = std::move(*loader);
     feeds->cursors_[name] = cursor;
   }

@@ -18,8 +18,10 @@
 
 namespace tetra::trainer {
 
-data::Modality task_modality(Task task);
-losses::Modality loss_modality(data::Modality modality);
+common::Modality task_modality(Task task);
+// The modality itself: data and losses share common::Modality now. Kept only for trainer/step.cpp
+// (another branch); replace loss_modality(x) by x after the merge and delete this.
+inline common::Modality loss_modality(common::Modality modality) { return modality; }
 // Understanding tasks run the encoder and the pooling head only; reconstruction tasks the whole
 // autoencoder.
 bool is_understanding(Task task);
@@ -27,19 +29,19 @@ const TaskConfig& task_config(const StageConfig& stage, Task task);
 // The stage's mix as make_task_cycle() takes it: the tasks with a share > 0.
 std::vector<TaskShare> task_mix(const StageConfig& stage);
 
-// The `data:` keys of a modality: its section name ("image", "video", "3d") and its folders.
-const char* data_section(data::Modality modality);
-ModalityPaths& modality_paths(DataConfig& data, data::Modality modality);
-const ModalityPaths& modality_paths(const DataConfig& data, data::Modality modality);
+// The `data:` keys of a modality: its section (common::modality_name: "image", "video", "3d") and
+// its folders.
+ModalityPaths& modality_paths(DataConfig& data, common::Modality modality);
+const ModalityPaths& modality_paths(const DataConfig& data, common::Modality modality);
 // Where the embedded dataset lives: data.embedded_dir, or <out_dir>/embedded-data.
 std::string embedded_root(const Config& config);
 // The shard folders of one modality: data.<m>.train/heldout, or the embedded dataset's.
-std::string modality_dir(const Config& config, data::Modality modality, bool heldout);
+std::string modality_dir(const Config& config, common::Modality modality, bool heldout);
 
 // The loader of `task` in stage `stage_index` on rank `rank` of `world`.
 data::LoaderOptions task_loader_options(const Config& config, size_t stage_index, Task task, int64_t rank, int64_t world);
 // Held-out evaluation of `modality` at stage `stage_index`'s resolution: centred, in file order.
-data::LoaderOptions heldout_loader_options(const Config& config, size_t stage_index, data::Modality modality);
+data::LoaderOptions heldout_loader_options(const Config& config, size_t stage_index, common::Modality modality);
 
 struct TaskBatch {
   Task task;

@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/files.h"
 #include "parallel/consistency.h"
 #include "parallel/mesh.h"
 #include "parallel/mpi_runtime.h"
@@ -21,7 +22,6 @@
 #include "losses/frozen.h"
 #include "trainer/state/checkpoint_store.h"
 #include "trainer/evaluate.h"
-#include "trainer/files.h"
 #include "trainer/metrics.h"
 #include "trainer/reporter.h"
 #include "trainer/state/checkpoint_files.h"
@@ -70,7 +70,7 @@ absl::Status prepare_run_dir(const Config& config, const std::string& run_dir) {
   std::error_code ec;
   fs::create_directories(run_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot create run directory '", run_dir, "': ", ec.message()));
-  return write_file_atomic(run_dir + "/config.yaml", to_yaml(config));
+  return common::write_file_atomic(run_dir + "/config.yaml", to_yaml(config));
 }
 
 // What every rank must agree on about the disk is decided by rank 0 and broadcast: the run
@@ -99,14 +99,14 @@ absl::Status prepare_embedded_data(const Config& config) {
 absl::Status check_data_folders(const Config& config) {
   for (size_t i = 0; i < config.stages.size(); ++i) {
     for (const TaskShare& share : task_mix(config.stages[i])) {
-      const data::Modality m = task_modality(share.task);
+      const common::Modality m = task_modality(share.task);
       for (const bool heldout : {false, true}) {
         const std::string dir = modality_dir(config, m, heldout);
         if (heldout && dir.empty()) continue;  // no held-out data: that modality is not evaluated
         if (auto shards = data::ListShards(dir); !shards.ok())
           return absl::Status(shards.status().code(),
                               absl::StrCat("stages.", i, ".tasks.", task_name(share.task), " reads data.",
-                                           data_section(m), heldout ? ".heldout" : ".train", ": ",
+                                           common::modality_name(m), heldout ? ".heldout" : ".train", ": ",
                                            shards.status().message()));
       }
     }
@@ -245,7 +245,7 @@ class CurriculumRun {
     if (!frozen_log.str().empty()) report_.message(trim(frozen_log.str()));
     frozen_[config_.stages[index].name] = nlohmann::json::parse(losses::records_json(state_.losses->frozen_networks()));
     if (!report_.speaks()) return absl::OkStatus();
-    return write_file_atomic(run_dir_ + "/frozen_networks.json", frozen_.dump(2) + "\n");
+    return common::write_file_atomic(run_dir_ + "/frozen_networks.json", frozen_.dump(2) + "\n");
   }
 
   void run_eval(const std::vector<HeldoutSet>& heldout, const std::string& stage, TrainSummary* summary) {

@@ -28,7 +28,7 @@ namespace fs = std::filesystem;
 using testing::ReadBytes;
 using testing::TempDir;
 
-constexpr Modality kModalities[] = {Modality::kImage, Modality::kVideo, Modality::kMesh};
+constexpr Modality kModalities[] = {Modality::kImage, Modality::kVideo, Modality::k3d};
 
 EmbeddedDatasetOptions SmallOptions() {
   EmbeddedDatasetOptions options;
@@ -213,7 +213,7 @@ TEST(Embedded, EveryModalityLoadsWithCaptionsAndEmbeddings) {
   ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), options).ok());
   HashedTextEncoder encoder(options.text_width);
   const std::map<Modality, int64_t> counts = {
-      {Modality::kImage, 20}, {Modality::kVideo, 10}, {Modality::kMesh, 12}};
+      {Modality::kImage, 20}, {Modality::kVideo, 10}, {Modality::k3d, 12}};
   std::map<std::string, std::vector<float>> by_caption;
   for (Modality m : kModalities) {
     const std::vector<Sample> samples =
@@ -245,12 +245,12 @@ TEST(Embedded, EveryModalityLoadsWithCaptionsAndEmbeddings) {
         EXPECT_EQ(s.height % 16, 0);
         EXPECT_TRUE(Mentions(s.caption, "moving"));
       }
-      if (m == Modality::kMesh) {
+      if (m == Modality::k3d) {
         EXPECT_GE(s.voxels.count(), 30) << "too few voxels to show a shape";
         EXPECT_LE(s.voxels.count(), 500) << "a CPU smoke run cannot afford more tokens";
       }
     }
-    EXPECT_GT(captions.size(), counts.at(m) / 3) << ModalityName(m) << ": captions must vary";
+    EXPECT_GT(captions.size(), counts.at(m) / 3) << modality_disk_name(m) << ": captions must vary";
   }
 }
 
@@ -308,7 +308,7 @@ TEST(Embedded, CaptionsNameTheVisibleColoursAndMotion) {
     }
   }
   // Meshes: the brightest rendered pixels (faces seen head-on) have the caption's colour.
-  const std::vector<Sample> meshes = LoadAll(dir.Sub("mesh/train"), Modality::kMesh, 12);
+  const std::vector<Sample> meshes = LoadAll(dir.Sub("mesh/train"), Modality::k3d, 12);
   const absl::StatusOr<std::vector<std::string>> mesh_shards = ListShards(dir.Sub("mesh/train"));
   ASSERT_TRUE(mesh_shards.ok()) << mesh_shards.status();
   for (const std::string& path : *mesh_shards) {
@@ -381,7 +381,7 @@ TEST(Embedded, DefaultDatasetIsQuickToBuildAndSmallInTokens) {
   std::cout << "[ INFO ] default embedded dataset built in " << seconds << " s\n";
   // Tokens per sample at the loader's default settings (ResolutionRule 64..512, 16-frame windows).
   const std::map<Modality, std::pair<int64_t, int64_t>> counts = {
-      {Modality::kImage, {512, 64}}, {Modality::kVideo, {128, 32}}, {Modality::kMesh, {128, 32}}};
+      {Modality::kImage, {512, 64}}, {Modality::kVideo, {128, 32}}, {Modality::k3d, {128, 32}}};
   for (Modality m : kModalities) {
     LoaderOptions o;
     o.modality = m;
@@ -399,7 +399,7 @@ TEST(Embedded, DefaultDatasetIsQuickToBuildAndSmallInTokens) {
         tokens += t, lo = std::min(lo, t), hi = std::max(hi, t);
       }
     }
-    std::cout << "[ INFO ] " << ModalityName(m) << ": tokens per sample min " << lo << " mean "
+    std::cout << "[ INFO ] " << modality_disk_name(m) << ": tokens per sample min " << lo << " mean "
               << static_cast<double>(tokens) / n << " max " << hi << "\n";
   }
 }
@@ -421,7 +421,7 @@ TEST(Embedded, PythonReadsVideoAndMeshCaptions) {
     const nlohmann::json s = nlohmann::json::parse(in, nullptr, false);
     ASSERT_FALSE(s.is_discarded()) << split;
     const std::vector<Sample> samples =
-        LoadAll(dir.Sub(split), split[0] == 'v' ? Modality::kVideo : Modality::kMesh, 3);
+        LoadAll(dir.Sub(split), split[0] == 'v' ? Modality::kVideo : Modality::k3d, 3);
     ASSERT_EQ(s["text"]["captions"].size(), 3u) << split;
     EXPECT_EQ(s["text"]["embedding_dtype"], "float16");
     EXPECT_EQ(s["text"]["embedding_width"], 32);

@@ -275,7 +275,7 @@ TEST(Loader, StageResolutionFollowsSpecSectionFour) {
   EXPECT_EQ(StageResolution(4, Modality::kVideo)->max_side, 1024);
   EXPECT_EQ(StageResolution(3, Modality::kVideo)->min_side, 64);
   EXPECT_FALSE(StageResolution(1, Modality::kVideo).ok()) << "stage 1 has no videos";
-  EXPECT_FALSE(StageResolution(3, Modality::kMesh).ok());
+  EXPECT_FALSE(StageResolution(3, Modality::k3d).ok());
   EXPECT_FALSE(StageResolution(5, Modality::kImage).ok());
 }
 

@@ -148,7 +148,7 @@ TEST(PackMeshes, LoaderTurnsVoxelsIntoTokens) {
   o.out_dir = dir.Sub("out");
   ASSERT_TRUE(PackMeshes(o).ok());
   LoaderOptions lo;
-  lo.modality = Modality::kMesh;
+  lo.modality = Modality::k3d;
   lo.path = dir.Sub("out");
   lo.max_tokens = 1;
   absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(lo);

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "loss_test_support.h"
+#include "common/files.h"
 #include "losses/composer.h"
 #include "losses/frames.h"
 #include "losses/loss_options.h"
@@ -119,7 +120,7 @@ LossOptions l1_only() {
   LossOptions o;
   o.image = TermWeights{Modality::kImage, "1", "0", "0", "0", "0", "0"};
   o.video = TermWeights{Modality::kVideo, "1", "0", "0", "0", "0", "0"};
-  o.asset3d = TermWeights{Modality::kAsset3d, "1", "0", "0", "0", "0", "0"};
+  o.m3d = TermWeights{Modality::k3d, "1", "0", "0", "0", "0", "0"};
   return o;
 }
 
@@ -184,7 +185,7 @@ TEST(LossComposer, FileNetworksAreLoggedWithTheirSha256AndFrozen) {
   ASSERT_TRUE(composer.ok()) << composer.status();
   const auto& records = (*composer)->frozen_networks();
   ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0].sha256, sha256_hex(read_frozen_file(o.vgg.weights, "k")->bytes));
+  EXPECT_EQ(records[0].sha256, common::sha256_hex(read_frozen_file(o.vgg.weights, "k")->bytes));
   EXPECT_NE(log.str().find(records[0].sha256), std::string::npos) << log.str();
   EXPECT_NE(records_json(records).find(records[1].sha256), std::string::npos);
   const auto& nets = (*composer)->networks();
@@ -270,7 +271,7 @@ TEST(LossComposer, TermsPerModalityAndGroupsFollowTheInputsGiven) {
   // SPEC defaults for video and 3D: L1 (+ KL) and SigLIP; this config adds per-frame LPIPS to video.
   EXPECT_EQ(names(composer->compute(Modality::kVideo, b.inputs(), 0)),
             (std::vector<std::string>{"video/l1", "video/lpips", "video/siglip", "video/kl"}));
-  EXPECT_EQ(names(composer->compute(Modality::kAsset3d, b.inputs(), 0)),
+  EXPECT_EQ(names(composer->compute(Modality::k3d, b.inputs(), 0)),
             (std::vector<std::string>{"3d/l1", "3d/siglip", "3d/kl"}));
 }
 

@@ -46,11 +46,11 @@ TEST(LossesOnCuda, ComposerMatchesCpu) {
   };
   at::globalContext().setAllowTF32CuBLAS(false);
   at::globalContext().setAllowTF32CuDNN(false);
-  for (Modality m : {Modality::kImage, Modality::kVideo, Modality::kAsset3d}) {
+  for (Modality m : {Modality::kImage, Modality::kVideo, Modality::k3d}) {
     auto cpu = run(torch::kCPU, m), cuda = run(torch::kCUDA, m);
     ASSERT_EQ(cpu.size(), cuda.size());
     for (size_t i = 0; i < cpu.size(); ++i)
-      EXPECT_TRUE(testing::close_relative(cuda[i], cpu[i], 1e-4)) << modality_name(m) << " output " << i;
+      EXPECT_TRUE(testing::close_relative(cuda[i], cpu[i], 1e-4)) << common::modality_name(m) << " output " << i;
   }
 }
 

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "loss_test_support.h"
+#include "common/files.h"
 #include "losses/frozen.h"
 #include "losses/perceptual.h"
 #include "losses/safetensors.h"
@@ -102,7 +103,7 @@ TEST(Safetensors, VggAndHeadsUseTorchvisionAndLpipsKeyNames) {
 }
 
 TEST(FrozenFile, Sha256OfTheBytesRead) {
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(common::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
   auto file = read_frozen_file(testing::golden_path("vgg_w16.safetensors"), "loss.vgg.weights");
   ASSERT_TRUE(file.ok()) << file.status();
   std::ifstream manifest(testing::golden_path("manifest.json"));

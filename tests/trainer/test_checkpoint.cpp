@@ -3,8 +3,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/files.h"
 #include "trainer/state/checkpoint_store.h"
-#include "trainer/files.h"
 #include "trainer/state/optim.h"
 
 namespace tetra::trainer {
@@ -21,7 +21,7 @@ class CheckpointTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
   absl::StatusOr<CheckpointInfo> save(CheckpointStore& store, int64_t step) {
     return store.save(step, [&](const std::string& dir) {
-      return write_file_atomic(dir + "/weights.bin", "weights of step " + std::to_string(step));
+      return common::write_file_atomic(dir + "/weights.bin", "weights of step " + std::to_string(step));
     });
   }
   fs::path root_;
@@ -95,7 +95,7 @@ TEST(Schedule, WarmupThenCosine) {
 }
 
 TEST(Files, Sha256OfKnownString) {
-  EXPECT_EQ(sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(common::sha256_hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 }  // namespace

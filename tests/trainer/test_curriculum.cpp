@@ -33,14 +33,14 @@ TEST(Tasks, MixFollowsTheSharesAndNamesMatchTheConfigKeys) {
   StageConfig stage;
   stage.tasks.image_rec.share = 2;
   stage.tasks.video_und.share = 1;
-  stage.tasks.rec3d.share = 1;
+  stage.tasks.m3d_rec.share = 1;
   auto mix = task_mix(stage);
   ASSERT_EQ(mix.size(), 3u);
   EXPECT_EQ(mix[0].task, Task::kImageReconstruction);
   EXPECT_STREQ(task_name(mix[2].task), "3d_rec");
   EXPECT_TRUE(is_understanding(Task::kVideoUnderstanding));
-  EXPECT_FALSE(is_understanding(Task::kMeshReconstruction));
-  EXPECT_EQ(task_modality(Task::kMeshUnderstanding), data::Modality::kMesh);
+  EXPECT_FALSE(is_understanding(Task::k3dReconstruction));
+  EXPECT_EQ(task_modality(Task::k3dUnderstanding), common::Modality::k3d);
 }
 
 TEST(Tasks, LoaderBatchBecomesPackedTokensAndTextEmbeddings) {

@@ -32,13 +32,13 @@ TEST(TaskCycle, Stage2MixIsANineSlotCycle) {
 
 TEST(TaskCycle, Stage3MixAndSingleTask) {
   auto cycle = make_task_cycle({{Task::kImageReconstruction, 22.2}, {Task::kVideoUnderstanding, 11.1},
-                                {Task::kVideoReconstruction, 44.4}, {Task::kMeshUnderstanding, 11.1},
-                                {Task::kMeshReconstruction, 11.1}});
+                                {Task::kVideoReconstruction, 44.4}, {Task::k3dUnderstanding, 11.1},
+                                {Task::k3dReconstruction, 11.1}});
   ASSERT_TRUE(cycle.ok());
   auto c = count(*cycle);
   EXPECT_EQ(cycle->size(), 9u);
   EXPECT_EQ(c[Task::kVideoReconstruction], 4);
-  EXPECT_EQ(c[Task::kMeshReconstruction], 1);
+  EXPECT_EQ(c[Task::k3dReconstruction], 1);
   auto single = make_task_cycle({{Task::kImageReconstruction, 100}});
   ASSERT_TRUE(single.ok());
   EXPECT_EQ(single->size(), 1u);
@@ -52,7 +52,7 @@ TEST(TaskCycle, BadMixes) {
   auto unknown = task_from_name("audio_rec");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(std::string(unknown.status().message()).find("3d_und"), std::string::npos);
-  EXPECT_EQ(*task_from_name("3d_rec"), Task::kMeshReconstruction);
+  EXPECT_EQ(*task_from_name("3d_rec"), Task::k3dReconstruction);
 }
 
 }  // namespace

@@ -8,8 +8,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/files.h"
+#include "common/status_macros.h"
 #include "parallel/self_communicator.h"
-#include "trainer/files.h"
 
 namespace tetra::trainer {
 namespace fs = std::filesystem;
@@ -38,12 +39,11 @@ absl::Status describe_files(const fs::path& base, const fs::path& dir, json* fil
   if (ec) return absl::InternalError(absl::StrCat("cannot list '", dir.string(), "': ", ec.message()));
   std::sort(entries.begin(), entries.end());
   for (const auto& path : entries) {
-    auto sha = sha256_file(path.string());
-    if (!sha.ok()) return sha.status();
-    if (auto s = fsync_path(path.string()); !s.ok()) return s;
-    (*files)[fs::relative(path, base).string()] = {{"bytes", fs::file_size(path)}, {"sha256", *sha}};
+    TETRA_ASSIGN_OR_RETURN(std::string sha, common::sha256_file(path.string()));
+    TETRA_RETURN_IF_ERROR(common::fsync_path(path.string()));
+    (*files)[fs::relative(path, base).string()] = {{"bytes", fs::file_size(path)}, {"sha256", sha}};
   }
-  return fsync_path(dir.string());
+  return common::fsync_path(dir.string());
 }
 
 // This rank's part of a save: write its files, then describe them. JSON for the gather.
@@ -66,13 +66,13 @@ absl::Status commit(const fs::path& tmp, const fs::path& final_dir, const std::s
   json manifest = {{"format", "tetra-checkpoint"}, {"format_version", kCheckpointFormatVersion},
                    {"step", step}, {"files", files}};
   for (const auto& [key, value] : extra.items()) manifest[key] = value;
-  if (auto s = write_file_atomic((tmp / kManifest).string(), manifest.dump(2) + "\n"); !s.ok()) return s;
-  if (auto s = fsync_path(tmp.string()); !s.ok()) return s;
+  TETRA_RETURN_IF_ERROR(common::write_file_atomic((tmp / kManifest).string(), manifest.dump(2) + "\n"));
+  TETRA_RETURN_IF_ERROR(common::fsync_path(tmp.string()));
   std::error_code ec;
   fs::remove_all(final_dir, ec);  // a re-save of the same step (e.g. after resume) replaces it
   fs::rename(tmp, final_dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("cannot commit checkpoint '", final_dir.string(), "': ", ec.message()));
-  return fsync_path(root);
+  return common::fsync_path(root);
 }
 
 }  // namespace
@@ -139,9 +139,8 @@ std::vector<CheckpointInfo> CheckpointStore::list() const {
 }
 
 absl::StatusOr<json> CheckpointStore::read_manifest(const std::string& dir) {
-  auto text = read_file((fs::path(dir) / kManifest).string());
-  if (!text.ok()) return text.status();
-  json manifest = json::parse(*text, nullptr, /*allow_exceptions=*/false);
+  TETRA_ASSIGN_OR_RETURN(std::string text, common::read_file((fs::path(dir) / kManifest).string()));
+  json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (manifest.is_discarded() || !manifest.contains("files"))
     return absl::DataLossError(absl::StrCat(dir, "/", kManifest, " is not a valid manifest"));
   return manifest;
@@ -162,9 +161,8 @@ absl::Status CheckpointStore::verify(const std::string& dir) {
     if (ec) return absl::DataLossError(absl::StrCat(path, " is missing"));
     if (bytes != entry.value("bytes", uint64_t{0}))
       return absl::DataLossError(absl::StrCat(path, " has ", bytes, " bytes, the manifest says ", entry.value("bytes", uint64_t{0})));
-    auto sha = sha256_file(path);
-    if (!sha.ok()) return sha.status();
-    if (*sha != entry.value("sha256", std::string()))
+    TETRA_ASSIGN_OR_RETURN(std::string sha, common::sha256_file(path));
+    if (sha != entry.value("sha256", std::string()))
       return absl::DataLossError(absl::StrCat(path, " is corrupt: its SHA-256 does not match the manifest"));
   }
   return absl::OkStatus();

@@ -10,26 +10,10 @@
 
 namespace tetra::trainer {
 
-model::PatchSize patch_size(const ModelConfig& m) { return {m.patch_time, m.patch_size, m.patch_size, 3}; }
-
-model::TokenizerOptions tokenizer_options(const ModelConfig& m) {
-  model::TokenizerOptions o;
-  model::apply_preset(m.preset, &o);
-  if (m.width) o.width = m.width;
-  if (m.depth) o.depth = m.depth;
-  if (m.heads) o.heads = m.heads;
-  if (m.mlp_hidden) o.mlp_hidden = m.mlp_hidden;
-  o.latent_channels = m.latent_channels;
-  o.embed_dim = m.embed_dim;
-  o.position_grid = m.position_grid;
-  o.rope_base = m.rope_base;
-  o.patch = patch_size(m);
-  o.fsq = model::FsqOptions{m.fsq_groups, m.fsq_dims, m.fsq_levels};
-  return o;
-}
+model::PatchSize patch_size(const ModelConfig& m) { return m.patch; }
 
 Trainable make_trainable(const Config& config) {
-  return Trainable(model::Tokenizer(tokenizer_options(config.model)),
+  return Trainable(model::Tokenizer(config.model),
                    losses::SigLipLoss(losses::SigLipLossOptions{config.loss.siglip_logit_scale,
                                                                 config.loss.siglip_logit_bias}));
 }

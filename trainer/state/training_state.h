@@ -40,10 +40,8 @@
 
 namespace tetra::trainer {
 
-// The patch of the `model:` section (SPEC 1: 4 x 16 x 16 x RGB by default).
+// The patch of the `model:` section (SPEC 1: 4 x 16 x 16 x RGB by default): model.patch.
 model::PatchSize patch_size(const ModelConfig& model);
-// The tokenizer the `model:` section describes, before any stage's widening.
-model::TokenizerOptions tokenizer_options(const ModelConfig& model);
 // The tokenizer plus the SigLIP pair, as checkpoints store them (model.pt).
 Trainable make_trainable(const Config& config);
 

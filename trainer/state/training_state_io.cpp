@@ -7,8 +7,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/files.h"
 #include "parallel/consistency.h"
-#include "trainer/files.h"
 #include "trainer/state/checkpoint_files.h"
 #include "trainer/state/training_state.h"
 #include "trainer/tasks.h"
@@ -26,7 +26,7 @@ std::string weights_sha256(torch::nn::Module& model) {
     auto c = p.detach().contiguous().cpu();
     bytes.append(static_cast<const char*>(c.data_ptr()), static_cast<size_t>(c.numel() * c.element_size()));
   }
-  return sha256_hex(bytes);
+  return common::sha256_hex(bytes);
 }
 
 // This rank's files of a checkpoint; rank 0 (`shared_dir` not empty) also the files every rank reads.
@@ -47,7 +47,7 @@ absl::Status write_files(TrainingState& s, const RankState& position, const json
   }
   if (auto status = write_rank_state(absl::StrCat(rank_dir, "/", kRankStateFile), position); !status.ok()) return status;
   if (shared_dir.empty()) return absl::OkStatus();
-  return write_file_atomic(absl::StrCat(shared_dir, "/", kPositionFile), summary.dump(2) + "\n");
+  return common::write_file_atomic(absl::StrCat(shared_dir, "/", kPositionFile), summary.dump(2) + "\n");
 }
 
 }  // namespace
