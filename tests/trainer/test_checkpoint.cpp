@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "common/files.h"
+#include "support/scratch_dir.h"
 #include "trainer/state/checkpoint_store.h"
 #include "trainer/state/optim.h"
 
@@ -11,14 +12,13 @@ namespace tetra::trainer {
 namespace {
 namespace fs = std::filesystem;
 
-class CheckpointTest : public ::testing::Test {
+// root_ does not exist yet: the store creates it.
+class CheckpointTest : public test_support::ScratchDirTest {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("tetra_ckpt_" + std::to_string(::getpid()) + "_" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(root_);
+    ScratchDirTest::SetUp();
+    root_ = dir_ / "checkpoints";
   }
-  void TearDown() override { fs::remove_all(root_); }
   absl::StatusOr<CheckpointInfo> save(CheckpointStore& store, int64_t step) {
     return store.save(step, [&](const std::string& dir) {
       return common::write_file_atomic(dir + "/weights.bin", "weights of step " + std::to_string(step));

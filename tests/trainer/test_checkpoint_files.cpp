@@ -2,11 +2,11 @@
 // a failure and says which file, with the status code a caller can act on.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 
+#include "support/scratch_dir.h"
 #include "trainer/config.h"
 #include "trainer/state/checkpoint_files.h"
 #include "trainer/state/training_state.h"
@@ -15,18 +15,7 @@ namespace tetra::trainer {
 namespace {
 namespace fs = std::filesystem;
 
-class CheckpointFilesTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("tetra_ckfiles_" + std::to_string(::getpid()) + "_" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
-};
+using CheckpointFilesTest = test_support::ScratchDirTest;
 
 TEST_F(CheckpointFilesTest, RankStateRoundTrips) {
   RankState state;
