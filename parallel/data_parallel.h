@@ -1,29 +1,21 @@
 // Data parallelism for a LibTorch module: what PyTorch's DistributedDataParallel does, plus ZeRO-1.
+// A BucketedGradSync (parallel/bucketed_grad_sync.h) over every trainable parameter of the module,
+// in the module's order, plus what a replica needs before its first step.
 //
-//   DataParallel dp(*model, mesh.data_parallel(), options);       // after the model is on its device
-//   dp.check_same_model();                                           // clear error, never a hang
-//   dp.broadcast_from_rank0();                                       // parameters and buffers
-//   each step:
-//     dp.reducer().begin_step(K);
-//     for each of K micro-batches: dp.reducer().begin_micro_step(); dp.reducer().backward(loss * share);
-//     dp.reducer().finish();                                         // all buckets reduced
-//     auto norm = dp.clip_grad_norm(max_norm);
-//     optimizer.step(dp.owned_shards(), [&](int64_t p) { return !dp.reducer().used(p); });
-//     dp.gather_parameters();                                        // ZeRO-1 only; no-op otherwise
-//
-// `share` is this micro-batch's fraction of the whole step's global batch (the trainer counts
-// tokens): gradients are summed across ranks, so the result is the gradient of the global mean.
+//   DataParallel dp(*model, mesh.data_parallel(), options);   // after the model is on its device
+//   dp.check_same_model();                                       // clear error, never a hang
+//   dp.broadcast_from_rank0();                                   // parameters and buffers
+//   each step: the GradSync protocol (parallel/grad_sync.h), with losses weighted by the rank's
+//   share of the global batch (parallel/global_batch.h).
 #pragma once
 #include <torch/nn/module.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
-#include "parallel/grad_reducer.h"
+#include "parallel/bucketed_grad_sync.h"
 #include "parallel/mesh.h"
-#include "parallel/sharded_adamw.h"
 
 namespace tetra::parallel {
 
@@ -35,7 +27,7 @@ struct DataParallelOptions {
   bool record_events = false;
 };
 
-class DataParallel {
+class DataParallel : public BucketedGradSync {
  public:
   DataParallel(torch::nn::Module& model, Group group, const DataParallelOptions& options);
 
@@ -45,36 +37,15 @@ class DataParallel {
   // Rank 0's parameters and buffers to every rank. Collective.
   void broadcast_from_rank0();
 
-  GradReducer& reducer() { return *reducer_; }
-  const Group& group() const { return group_; }
-  bool zero1() const { return options_.zero1; }
+  // The trainable parameters' names, in the order of params() (the sync's parameter indices).
   const std::vector<std::string>& names() const { return names_; }
-  const std::vector<torch::Tensor>& params() const { return params_; }
-
-  // The pieces of parameters this rank updates: every parameter whole, or its ZeRO-1 shards.
-  // Views are made on each call, so they follow parameters whose storage was replaced (torch::load).
-  std::vector<ParamShard> owned_shards() const;
-
-  // After reducer().finish(): the global L2 norm of the gradient (a 0-dim tensor on the gradients'
-  // device; no host sync) and, when max_norm > 0, gradients scaled down to at most max_norm, with
-  // LibTorch's clip_grad_norm_ arithmetic.
-  torch::Tensor clip_grad_norm(double max_norm);
-
-  // ZeRO-1: after the optimizer step, every rank receives every updated parameter (all-gather per
-  // bucket, through the gradient buffers, which are free at that point). No-op otherwise.
-  void gather_parameters();
 
   // "name: [shape] dtype" per parameter and buffer: what check_same_model compares.
   static std::string model_signature(const torch::nn::Module& model);
 
  private:
   torch::nn::Module& model_;
-  Group group_;
-  DataParallelOptions options_;
   std::vector<std::string> names_;
-  std::vector<torch::Tensor> params_;
-  std::unique_ptr<GradReducer> reducer_;
-  std::vector<std::vector<ShardSegment>> segments_;  // ZeRO-1: per bucket, this rank's pieces
 };
 
 }  // namespace tetra::parallel

@@ -6,8 +6,8 @@
 // goes on with earlier layers. Buckets are launched strictly in index order on every rank (a bucket
 // that is ready early waits for its predecessors), so collectives always match across ranks.
 //
-// Gradients are summed across ranks, not averaged: the caller weights each rank's loss by its share
-// of the global batch (the trainer uses tokens), which is what keeps uneven batches exact.
+// Gradients are summed across ranks, not averaged (the contract: parallel/grad_sync.h, whose
+// bucketed implementation drives this class; the weights: parallel/global_batch.h).
 //
 // Gradient accumulation: a step has K micro-steps; only the last one's backward launches
 // reductions, the inner ones just accumulate into the buckets (no communication).

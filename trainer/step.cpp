@@ -5,6 +5,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
+#include "parallel/global_batch.h"
+#include "parallel/grad_sync.h"
 
 namespace tetra::trainer {
 
@@ -60,23 +62,22 @@ std::vector<bool> frozen_parameters(const std::vector<std::string>& names, const
 
 absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const std::vector<Task>& cycle,
                                       const Config& config) {
-  // Every slot's batch first: their token counts set every micro-batch's weight before any backward.
+  // Every slot's batch first: the global batch's sizes set every micro-batch's weight before any
+  // backward (parallel/global_batch.h).
   std::vector<TaskBatch> micro;
-  std::vector<int64_t> local_sizes;  // per slot: tokens, samples
+  std::vector<parallel::SlotSize> sizes;
   for (Task task : cycle) {
     auto batch = feeds.next(task);
     if (!batch.ok()) return batch.status();
-    local_sizes.push_back(batch->tokens.num_tokens());
-    local_sizes.push_back(batch->tokens.num_samples());
+    const bool understanding = is_understanding(task);
+    if (understanding && !batch->text_embeddings.defined()) return missing_text(*batch, config, s.stage);
+    sizes.push_back({batch->tokens.num_tokens(), batch->tokens.num_samples(),
+                     understanding ? parallel::MeanOver::kSamples : parallel::MeanOver::kTokens});
     micro.push_back(std::move(*batch));
   }
-  auto& dp = *s.dp;
-  auto& host = *dp.group().host;
-  // Every rank's sizes (one collective per step): their sums weigh the slots, and an understanding
-  // slot's per-rank sample counts lay out its gathered texts.
-  auto sizes = torch::empty({host.size(), static_cast<int64_t>(local_sizes.size())}, torch::kInt64);
-  host.all_gather(torch::tensor(local_sizes, torch::kInt64), sizes)->wait();
-  const auto global = sizes.sum(0).view({-1, 2});
+  parallel::DataParallel& dp = *s.dp;
+  parallel::GradSync& sync = dp;
+  const auto global = parallel::GlobalBatch::exchange(dp.group(), std::move(sizes));
   const StageConfig& stage = config.stages[static_cast<size_t>(s.stage)];
   s.optimizer.set_step(stage.optim, s.stage_step, stage.steps);
   const model::PatchSize patch = patch_size(config.model);
@@ -84,31 +85,23 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
 
   StepResult result;
   result.names.push_back("loss");
+  result.global_tokens = global.global_tokens();
   const auto on_device = torch::TensorOptions().dtype(torch::kDouble).device(device);
   std::vector<torch::Tensor> sums{torch::zeros({}, on_device)};
   const double slots = static_cast<double>(cycle.size());
-  dp.reducer().begin_step(static_cast<int64_t>(cycle.size()));
+  sync.begin_step(static_cast<int64_t>(cycle.size()));
   for (size_t k = 0; k < micro.size(); ++k) {
-    dp.reducer().begin_micro_step();
     TaskBatch& batch = micro[k];
     const bool understanding = is_understanding(batch.task);
-    if (understanding && !batch.text_embeddings.defined()) return missing_text(batch, config, s.stage);
     batch.tokens = batch.tokens.to(device);
     if (batch.text_embeddings.defined()) batch.text_embeddings = batch.text_embeddings.to(device);
-    result.global_tokens += global[static_cast<int64_t>(k)][0].item<int64_t>();
-    // This rank's part of the slot's global batch: by tokens for the token means of reconstruction,
-    // by samples for the per-sample means of understanding.
-    const int64_t local = understanding ? batch.tokens.num_samples() : batch.tokens.num_tokens();
     losses::LossInputs data_parallel;
-    data_parallel.share = static_cast<double>(local) /
-                          static_cast<double>(global[static_cast<int64_t>(k)][understanding].item<int64_t>());
-    if (understanding && dp.group().size() > 1) {
-      const auto counts = sizes.select(1, static_cast<int64_t>(2 * k + 1)).contiguous();
-      auto texts = parallel::all_gather_rows(
-          *dp.group().device, batch.text_embeddings,
-          std::vector<int64_t>(counts.data_ptr<int64_t>(), counts.data_ptr<int64_t>() + counts.numel()));
-      data_parallel.global_text_embeddings = texts.all;
-      data_parallel.global_first_row = texts.first_row;
+    data_parallel.share = global.share(static_cast<int64_t>(k));
+    if (understanding) {
+      if (auto texts = global.gather_rows(static_cast<int64_t>(k), batch.text_embeddings)) {
+        data_parallel.global_text_embeddings = texts->all;
+        data_parallel.global_first_row = texts->first_row;
+      }
     }
     auto out = s.model->forward(batch.tokens, task_forward_options(batch.task, config.model, s.latent_rng));
     auto loss = task_loss(*s.losses, batch, out, patch, s.stage_step, data_parallel);
@@ -132,14 +125,13 @@ absl::StatusOr<StepResult> train_step(TrainingState& s, TaskFeeds& feeds, const 
     // Every weight of the task may be zero at this step (a schedule): backward a zero through the
     // graph anyway, so that every rank runs the same reductions.
     if (!total.requires_grad()) total = (understanding ? out.pooled : out.reconstruction).sum() * 0.0;
-    dp.reducer().backward(total);
+    sync.backward(total);
   }
-  dp.reducer().finish();
-  result.grad_norm = dp.clip_grad_norm(config.optim.grad_clip);
+  result.grad_norm = sync.finish(config.optim.grad_clip);
   // A frozen part is skipped like a parameter without a gradient: value and AdamW state unchanged.
   const auto frozen = frozen_parameters(dp.names(), stage.freeze);
-  s.optimizer.adamw->step(dp.owned_shards(), [&](int64_t p) { return !dp.reducer().used(p) || frozen[p]; });
-  dp.gather_parameters();
+  s.optimizer.adamw->step(sync.owned_shards(), [&](int64_t p) { return !sync.used(p) || frozen[p]; });
+  sync.gather_parameters();
   s.ema->update();
   s.cursors = feeds.cursors();
   ++s.step;

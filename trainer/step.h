@@ -1,17 +1,10 @@
 // One optimizer step of the curriculum: one pass over the stage's task cycle (SPEC 4, round-robin
 // with gradient accumulation). Every slot of the cycle is one micro-batch of its task on every
-// rank, forward and backward; gradients accumulate over the cycle, are reduced in buckets during
-// the last backward, clipped, and AdamW steps once; then the parameter gather and the EMA.
-//
-// Weighting: the step minimises the mean over the cycle's slots of each slot's loss, and a slot's
-// loss is the mean over the global micro-batch (all ranks). A reconstruction micro-batch on this
-// rank backpropagates loss * tokens / global_tokens_of_slot / slots (its terms are token means),
-// an understanding one loss * samples / global_samples / slots (per-sample means); the reducer sums
-// over ranks. A task's weight in the step is thus its share of the cycle, whatever its batch size,
-// and uneven batches across ranks are weighted exactly. The semantic terms (SigLIP, distillation)
-// are the exception: every rank scores its own rows against every rank's texts, each rank's value
-// is its block of the global loss, and it backpropagates with 1 / slots (losses/semantic.h, row
-// blocks). One rank, one slot: weight 1.
+// rank: the batches, the global batch's sizes (one exchange), then per slot forward, loss and
+// backward through the gradient sync, which reduces during the last backward; its finish clips,
+// AdamW steps once, then the parameter gather and the EMA. A slot's loss is weighted by this
+// rank's share of the slot and by 1 / slots: the contract is parallel/global_batch.h's, the sync's
+// parallel/grad_sync.h's.
 #pragma once
 #include <torch/types.h>
 

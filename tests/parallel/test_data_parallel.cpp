@@ -1,7 +1,9 @@
 #include <algorithm>
 #include <sstream>
+#include <type_traits>
 
 #include "parallel/data_parallel.h"
+#include "parallel/grad_sync.h"
 #include "parallel/mesh.h"
 #include "parallel_test_support.h"
 #include "tiny_problem.h"
@@ -14,6 +16,9 @@ using testing::world;
 using namespace tetra::parallel::testing;
 
 constexpr uint64_t kSeed = 7;
+
+static_assert(std::is_abstract_v<GradSync>, "GradSync is the interface the trainer drives");
+static_assert(std::is_base_of_v<GradSync, DataParallel>, "DataParallel is a GradSync (a BucketedGradSync)");
 
 Group dp_group() {
   auto mesh = ProcessMesh::Create(world(), MeshOptions{});
@@ -37,20 +42,21 @@ std::vector<int64_t> my_samples(int64_t n) {
   return out;
 }
 
-// One step's backward: `mine` split into `micro_steps` micro-batches, each loss weighted by its
-// share of the global rows, as the trainer does with tokens. Empty micro-batches skip backward.
-void ddp_backward(DataParallel& dp, TinyNet& net, const std::vector<int64_t>& mine, int64_t global_rows,
-                  int64_t micro_steps, bool use_head) {
-  dp.reducer().begin_step(micro_steps);
+// One step's backward through the GradSync protocol: `mine` split into `micro_steps` micro-batches,
+// each loss weighted by its share of the global rows, as the trainer does with tokens. An empty
+// micro-batch passes an undefined loss (no backward, the micro-batch still counts). Returns
+// finish(max_norm)'s pre-clip norm (max_norm 0: no clipping).
+torch::Tensor ddp_backward(GradSync& sync, TinyNet& net, const std::vector<int64_t>& mine, int64_t global_rows,
+                           int64_t micro_steps, bool use_head, double max_norm = 0.0) {
+  sync.begin_step(micro_steps);
   const int64_t per = (static_cast<int64_t>(mine.size()) + micro_steps - 1) / micro_steps;
   for (int64_t k = 0; k < micro_steps; ++k) {
-    dp.reducer().begin_micro_step();
     const int64_t lo = std::min<int64_t>(k * per, mine.size()), hi = std::min<int64_t>(lo + per, mine.size());
     std::vector<int64_t> micro(mine.begin() + lo, mine.begin() + hi);
-    if (micro.empty()) continue;
-    dp.reducer().backward(batch_loss(net, micro, use_head) * (static_cast<double>(rows_of(micro)) / global_rows));
+    sync.backward(micro.empty() ? torch::Tensor()
+                                : batch_loss(net, micro, use_head) * (static_cast<double>(rows_of(micro)) / global_rows));
   }
-  dp.reducer().finish();
+  return sync.finish(max_norm);
 }
 
 std::vector<int64_t> iota(int64_t n) {
@@ -223,8 +229,7 @@ TEST(DataParallel, ZeroOneTrainsLikeUnshardedAndReplicasStayBitwiseEqual) {
     for (auto* run : {&dp_plain, &dp_sharded}) {
       TinyNet& net = run == &dp_plain ? plain : sharded;
       auto& opt = run == &dp_plain ? opt_plain : opt_sharded;
-      ddp_backward(*run, net, my_samples(n), rows_of(iota(n)), 2, false);
-      run->clip_grad_norm(0.5);
+      ddp_backward(*run, net, my_samples(n), rows_of(iota(n)), 2, false, /*max_norm=*/0.5);
       opt.step(run->owned_shards(), [&](int64_t p) { return !run->reducer().used(p); });
       run->gather_parameters();
     }
@@ -257,12 +262,33 @@ TEST(DataParallel, ClipGradNormMatchesLibTorch) {
   for (bool zero1 : {false, true}) {
     DataParallel dp(*net, dp_group(), small_buckets(zero1));
     const int64_t n = 2 * world().size();
-    ddp_backward(dp, net, my_samples(n), rows_of(iota(n)), 1, false);
-    const double norm = dp.clip_grad_norm(0.0).item<double>();
+    const double norm = ddp_backward(dp, net, my_samples(n), rows_of(iota(n)), 1, false).item<double>();
     ref->zero_grad();
     batch_loss(ref, iota(n), false).backward();
     const double expected = torch::nn::utils::clip_grad_norm_(ref->parameters(), 1e30);
     EXPECT_NEAR(norm, expected, 1e-5 * expected) << (zero1 ? "ZeRO-1" : "plain");
+  }
+}
+
+// finish(max_norm) leaves the gradients LibTorch's clip_grad_norm_ leaves, whole or as ZeRO-1 shards.
+TEST(DataParallel, FinishClipsLikeLibTorch) {
+  auto net = make_net(kSeed), ref = make_net(kSeed);
+  const int64_t n = 2 * world().size() + 1;
+  ref->zero_grad();
+  batch_loss(ref, iota(n), false).backward();
+  torch::nn::utils::clip_grad_norm_(ref->parameters(), 0.05);
+  const auto ref_params = ref->parameters();
+  for (bool zero1 : {false, true}) {
+    DataParallel dp(*net, dp_group(), small_buckets(zero1));
+    const double norm = ddp_backward(dp, net, my_samples(n), rows_of(iota(n)), 2, false, /*max_norm=*/0.05).item<double>();
+    ASSERT_GT(norm, 0.05) << "the gradient must be large enough to be clipped";
+    for (const auto& shard : dp.owned_shards()) {
+      const auto& expected = ref_params[static_cast<size_t>(shard.param)].grad();
+      ASSERT_EQ(dp.used(shard.param), expected.defined()) << "parameter " << shard.param;
+      if (!expected.defined()) continue;
+      EXPECT_TRUE(close(shard.grad, expected.reshape(-1).narrow(0, shard.offset, shard.grad.numel()), 1e-5, 1e-7))
+          << (zero1 ? "ZeRO-1" : "plain") << ", parameter " << shard.param;
+    }
   }
 }
 
