@@ -93,7 +93,7 @@ TEST(LossOptions, EveryKeyOnceWithDefaultsInBounds) {
 }
 
 TEST(LossOptions, EveryKeyIsDocumented) {
-  std::ifstream in(std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "docs" / "losses.md");
+  std::ifstream in(testing::test_dir() / ".." / ".." / "docs" / "losses.md");
   std::stringstream docs;
   docs << in.rdbuf();
   ASSERT_FALSE(docs.str().empty()) << "docs/losses.md not found";

@@ -12,9 +12,13 @@
 
 namespace tetra::losses::testing {
 
-std::string golden_dir() {
-  return (std::filesystem::path(__FILE__).parent_path() / "golden").string();
+std::filesystem::path test_dir() {
+  const char* source = std::getenv("TETRA_SOURCE_DIR");
+  if (source != nullptr && *source != '\0') return std::filesystem::path(source) / "tests" / "losses";
+  return std::filesystem::path(__FILE__).parent_path();
 }
+
+std::string golden_dir() { return (test_dir() / "golden").string(); }
 
 std::string golden_path(const std::string& name) { return golden_dir() + "/" + name; }
 
@@ -105,7 +109,7 @@ bool run_python(const std::string& script, const std::vector<std::string>& args,
     return false;
   }
   std::vector<std::string> quoted{absl::StrCat("'", python, "'"),
-                                  absl::StrCat("'", (std::filesystem::path(__FILE__).parent_path() / script).string(), "'")};
+                                  absl::StrCat("'", (test_dir() / script).string(), "'")};
   for (const auto& a : args) quoted.push_back(absl::StrCat("'", a, "'"));
   const std::string command = absl::StrJoin(quoted, " ");
   const auto result = test_support::run_command(command);

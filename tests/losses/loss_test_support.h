@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -13,7 +14,10 @@
 
 namespace tetra::losses::testing {
 
-std::string golden_dir();                 // tests/losses/golden, next to this file
+// tests/losses in the source tree: $TETRA_SOURCE_DIR/tests/losses (ctest sets it), else this file's
+// folder. __FILE__ alone is not enough: ccache's base_dir makes it relative to the build folder.
+std::filesystem::path test_dir();
+std::string golden_dir();                 // tests/losses/golden
 std::string golden_path(const std::string& name);
 const TensorMap& golden();                // golden.safetensors, loaded once
 torch::Tensor golden(const std::string& key);  // fails the test when the key is missing
