@@ -28,10 +28,10 @@
 #include "parallel/data_parallel.h"
 #include "parallel/mesh.h"
 #include "parallel/world.h"
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 #include "trainer/state/optim.h"
 #include "trainer/process_env.h"
-#include "trainer/step.h"
+#include "trainer/loop/step.h"
 
 namespace {
 

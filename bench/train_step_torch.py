@@ -7,7 +7,7 @@ write it in Python rather than transcribed from the C++: RoPE is cos/sin tables 
 forward and shared by every block, then an interleaved pair rotation left to autograd.
 
 One training step = forward, loss, zero_grad, backward, global-norm gradient clipping and AdamW,
-as trainer/step.cpp runs it in one process (minus data loading, EMA and logging). Prints the
+as trainer/loop/step.cpp runs it in one process (minus data loading, EMA and logging). Prints the
 parameter count (it must equal bench_train_step's: that is the check that both sides build the
 same model) and one JSON line.
 
@@ -278,7 +278,7 @@ class Tokenizer(nn.Module):
 
 
 def make_optimizer(model: nn.Module) -> torch.optim.AdamW:
-    """trainer/optim.cpp: {encoder, rest} x {matrices with weight decay, vectors without}."""
+    """trainer/state/optim.cpp: {encoder, rest} x {matrices with weight decay, vectors without}."""
     groups = {}
     for name, p in model.named_parameters():
         encoder, vector = name.startswith("encoder."), p.dim() < 2

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "trainer/eval_checkpoint.h"
-#include "trainer/evaluate.h"
+#include "trainer/eval/eval_checkpoint.h"
+#include "trainer/eval/evaluate.h"
 #include "trainer/process_env.h"
 
 namespace {

@@ -7,9 +7,9 @@
 
 #include "parallel/consistency.h"
 #include "parallel/world.h"
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 #include "trainer/process_env.h"
-#include "trainer/trainer.h"
+#include "trainer/loop/trainer.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <fstream>
 
 #include "support/scratch_dir.h"
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 #include "trainer/state/checkpoint_files.h"
 #include "trainer/state/training_state.h"
 

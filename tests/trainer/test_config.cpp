@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 
 namespace tetra::trainer {
 namespace {

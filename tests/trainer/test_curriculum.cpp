@@ -9,12 +9,12 @@
 
 #include "data/embedded.h"
 #include "parallel/self_communicator.h"
-#include "trainer/config.h"
-#include "trainer/evaluate.h"
+#include "trainer/config/config.h"
+#include "trainer/eval/evaluate.h"
 #include "trainer/state/training_state.h"
-#include "trainer/task_cycle.h"
-#include "trainer/step.h"
-#include "trainer/tasks.h"
+#include "trainer/loop/task_cycle.h"
+#include "trainer/loop/step.h"
+#include "trainer/loop/tasks.h"
 #include "trainer/state/training_state.h"
 
 namespace tetra::trainer {

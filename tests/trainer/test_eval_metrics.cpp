@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "support/run_command.h"
-#include "trainer/eval_metrics.h"
+#include "trainer/eval/eval_metrics.h"
 
 namespace tetra::trainer {
 namespace {

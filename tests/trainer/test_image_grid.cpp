@@ -8,8 +8,8 @@
 #include <fstream>
 
 #include "support/run_command.h"
-#include "trainer/image_grid.h"
-#include "trainer/tensorboard.h"
+#include "trainer/report/image_grid.h"
+#include "trainer/report/tensorboard.h"
 
 namespace tetra::trainer {
 namespace {

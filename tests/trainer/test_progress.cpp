@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "trainer/progress.h"
+#include "trainer/report/progress.h"
 
 namespace tetra::trainer {
 namespace {

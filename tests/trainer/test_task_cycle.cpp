@@ -2,7 +2,7 @@
 
 #include <map>
 
-#include "trainer/task_cycle.h"
+#include "trainer/loop/task_cycle.h"
 
 namespace tetra::trainer {
 namespace {

@@ -6,7 +6,7 @@
 #include <memory>
 
 #include "support/run_command.h"
-#include "trainer/tensorboard.h"
+#include "trainer/report/tensorboard.h"
 
 namespace tetra::trainer {
 namespace {

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "parallel/sharded_adamw.h"
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 
 namespace tetra::trainer {
 

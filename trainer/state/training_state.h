@@ -32,7 +32,7 @@
 #include "data/loader.h"
 #include "losses/composer.h"
 #include "parallel/data_parallel.h"
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 #include "trainer/state/checkpoint_store.h"
 #include "trainer/state/ema.h"
 #include "trainer/state/optim.h"

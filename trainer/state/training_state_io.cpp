@@ -11,7 +11,7 @@
 #include "parallel/consistency.h"
 #include "trainer/state/checkpoint_files.h"
 #include "trainer/state/training_state.h"
-#include "trainer/tasks.h"
+#include "trainer/loop/tasks.h"
 
 namespace tetra::trainer {
 namespace fs = std::filesystem;

@@ -14,8 +14,8 @@
 #include "absl/status/statusor.h"
 #include "losses/composer.h"
 #include "model/tokenizer.h"
-#include "trainer/config.h"
-#include "trainer/tasks.h"
+#include "trainer/config/config.h"
+#include "trainer/loop/tasks.h"
 #include "trainer/state/training_state.h"
 
 namespace tetra::trainer {

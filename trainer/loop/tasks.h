@@ -13,8 +13,8 @@
 #include "data/loader.h"
 #include "losses/loss_options.h"
 #include "model/tokens.h"
-#include "trainer/config.h"
-#include "trainer/task_cycle.h"
+#include "trainer/config/config.h"
+#include "trainer/loop/task_cycle.h"
 
 namespace tetra::trainer {
 

@@ -11,7 +11,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 
 namespace tetra::trainer {
 

@@ -16,7 +16,7 @@
 #include "model/fsq.h"
 #include "model/tokenizer.h"
 #include "parallel/communicator.h"
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 
 namespace tetra::trainer {
 

@@ -1,4 +1,4 @@
-#include "trainer/task_cycle.h"
+#include "trainer/loop/task_cycle.h"
 
 #include <cmath>
 #include <numeric>

@@ -1,4 +1,4 @@
-#include "trainer/image_grid.h"
+#include "trainer/report/image_grid.h"
 
 #include <torch/torch.h>
 

@@ -17,7 +17,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
-#include "trainer/metrics.h"
+#include "trainer/report/metrics.h"
 
 namespace tetra::trainer {
 

@@ -1,4 +1,4 @@
-#include "trainer/evaluate.h"
+#include "trainer/eval/evaluate.h"
 
 #include <torch/torch.h>
 
@@ -11,8 +11,8 @@
 #include "data/loader.h"
 #include "data/mesh_shard.h"
 #include "losses/reconstruction.h"
-#include "trainer/eval_metrics.h"
-#include "trainer/tasks.h"
+#include "trainer/eval/eval_metrics.h"
+#include "trainer/loop/tasks.h"
 
 namespace tetra::trainer {
 namespace {

@@ -1,4 +1,4 @@
-#include "trainer/trainer.h"
+#include "trainer/loop/trainer.h"
 
 #include <torch/torch.h>
 
@@ -21,14 +21,14 @@
 #include "data/shard.h"
 #include "losses/frozen.h"
 #include "trainer/state/checkpoint_store.h"
-#include "trainer/evaluate.h"
-#include "trainer/metrics.h"
-#include "trainer/reporter.h"
+#include "trainer/eval/evaluate.h"
+#include "trainer/report/metrics.h"
+#include "trainer/report/reporter.h"
 #include "trainer/state/checkpoint_files.h"
 #include "trainer/state/training_state.h"
-#include "trainer/step.h"
-#include "trainer/task_cycle.h"
-#include "trainer/tasks.h"
+#include "trainer/loop/step.h"
+#include "trainer/loop/task_cycle.h"
+#include "trainer/loop/tasks.h"
 #include "trainer/state/training_state.h"
 
 namespace tetra::trainer {

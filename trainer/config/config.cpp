@@ -1,4 +1,4 @@
-#include "trainer/config.h"
+#include "trainer/config/config.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -13,7 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/ascii.h"
 #include "model/options.h"
-#include "trainer/tasks.h"
+#include "trainer/loop/tasks.h"
 #include "trainer/state/trainable.h"
 
 namespace tetra::trainer {

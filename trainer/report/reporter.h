@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "trainer/config.h"
-#include "trainer/evaluate.h"
-#include "trainer/metrics.h"
-#include "trainer/progress.h"
-#include "trainer/tensorboard.h"
+#include "trainer/config/config.h"
+#include "trainer/eval/evaluate.h"
+#include "trainer/report/metrics.h"
+#include "trainer/report/progress.h"
+#include "trainer/report/tensorboard.h"
 
 namespace tetra::trainer {
 

@@ -1,4 +1,4 @@
-#include "trainer/tasks.h"
+#include "trainer/loop/tasks.h"
 
 #include <torch/torch.h>
 

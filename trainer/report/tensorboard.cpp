@@ -1,4 +1,4 @@
-#include "trainer/tensorboard.h"
+#include "trainer/report/tensorboard.h"
 
 #include <unistd.h>
 
@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "data/image_encode.h"
-#include "trainer/protobuf_writer.h"
+#include "trainer/report/protobuf_writer.h"
 
 namespace tetra::trainer {
 namespace {

@@ -1,11 +1,11 @@
-#include "trainer/reporter.h"
+#include "trainer/report/reporter.h"
 
 #include <torch/torch.h>
 
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "trainer/image_grid.h"
+#include "trainer/report/image_grid.h"
 
 namespace tetra::trainer {
 Reporter::Reporter(bool speaks, ProgressMode mode, int64_t grid_samples)

@@ -1,4 +1,4 @@
-#include "trainer/eval_metrics.h"
+#include "trainer/eval/eval_metrics.h"
 
 #include <torch/torch.h>
 

@@ -1,4 +1,4 @@
-#include "trainer/eval_checkpoint.h"
+#include "trainer/eval/eval_checkpoint.h"
 
 #include <torch/torch.h>
 
@@ -11,9 +11,9 @@
 #include "trainer/state/checkpoint_files.h"
 #include "trainer/state/checkpoint_store.h"
 #include "trainer/state/ema.h"
-#include "trainer/evaluate.h"
+#include "trainer/eval/evaluate.h"
 #include "trainer/state/training_state.h"
-#include "trainer/tasks.h"
+#include "trainer/loop/tasks.h"
 
 namespace tetra::trainer {
 namespace fs = std::filesystem;
