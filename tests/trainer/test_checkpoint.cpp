@@ -63,11 +63,14 @@ TEST_F(CheckpointTest, TruncatedOrMissingFilesAreRejected) {
   ASSERT_TRUE(a.ok());
   fs::resize_file(a->dir + "/weights.bin", 3);
   EXPECT_FALSE(CheckpointStore::verify(a->dir).ok());
+  EXPECT_EQ(CheckpointStore::verify(a->dir).code(), absl::StatusCode::kDataLoss);
   fs::remove(a->dir + "/weights.bin");
   auto status = CheckpointStore::verify(a->dir);
   EXPECT_NE(std::string(status.message()).find("missing"), std::string::npos) << status;
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss);
   std::vector<std::string> rejected;
   EXPECT_FALSE(store.latest_valid(&rejected).ok());
+  EXPECT_EQ(store.latest_valid(&rejected).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(CheckpointTest, UnfinishedTempFolderIsInvisible) {
@@ -77,6 +80,7 @@ TEST_F(CheckpointTest, UnfinishedTempFolderIsInvisible) {
     return absl::InternalError("simulated crash while writing");
   });
   EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kInternal) << failed.status();
   auto all = store.list();
   ASSERT_EQ(all.size(), 1u);
   EXPECT_EQ(all[0].step, 5);

@@ -8,6 +8,7 @@ namespace {
 std::string error_of(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   auto c = parse_config(yaml, "my.yaml", overrides);
   EXPECT_FALSE(c.ok()) << "expected an error for:\n" << yaml;
+  if (!c.ok()) EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
   return c.ok() ? "" : std::string(c.status().message());
 }
 

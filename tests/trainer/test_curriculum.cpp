@@ -223,6 +223,7 @@ stages:
 TEST(TrainStep, FreezeNamesAreValidated) {
   auto bad = parse_config("stages:\n  - freeze: encoder,decodr\n", "x.yaml", {});
   ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(bad.status().message()).find("'decodr'"), std::string::npos) << bad.status();
   const auto frozen = frozen_parameters({"model.encoder.x", "model.decoder.y", "siglip.logit_bias"}, " siglip ,encoder");
   EXPECT_EQ(frozen, (std::vector<bool>{true, false, true}));

@@ -70,6 +70,7 @@ TEST(Progress, ModeNames) {
     EXPECT_EQ(*progress_mode_from_name(progress_mode_name(mode)), mode);
   auto bad = progress_mode_from_name("fancy");
   ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(bad.status().message().find("auto, tty, plain"), std::string::npos) << bad.status();
 }
 

@@ -46,11 +46,14 @@ TEST(TaskCycle, Stage3MixAndSingleTask) {
 
 TEST(TaskCycle, BadMixes) {
   EXPECT_FALSE(make_task_cycle({}).ok());
+  EXPECT_EQ(make_task_cycle({}).status().code(), absl::StatusCode::kInvalidArgument);
   auto zero = make_task_cycle({{Task::kImageReconstruction, 1}, {Task::kVideoReconstruction, 0}});
   ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(zero.status().message()).find("video_rec"), std::string::npos);
   auto unknown = task_from_name("audio_rec");
   ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(std::string(unknown.status().message()).find("3d_und"), std::string::npos);
   EXPECT_EQ(*task_from_name("3d_rec"), Task::k3dReconstruction);
 }
