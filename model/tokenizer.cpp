@@ -2,6 +2,8 @@
 
 #include <torch/torch.h>
 
+#include "model/fsq.h"
+
 namespace tetra::model {
 
 TokenizerImpl::TokenizerImpl(const TokenizerOptions& unresolved) : options(unresolved.resolved()) {
