@@ -16,8 +16,9 @@
 namespace tetra::common {
 namespace {
 
+// ErrnoToStatus picks the code from errno and appends strerror ("...: No such file or directory").
 absl::Status errno_error(absl::string_view what, const std::string& path, int err) {
-  return absl::ErrnoToStatus(err, absl::StrCat(what, " '", path, "': ", std::strerror(err)));
+  return absl::ErrnoToStatus(err, absl::StrCat(what, " '", path, "'"));
 }
 
 // Closes the descriptor on every path out of a function.

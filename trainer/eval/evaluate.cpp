@@ -11,6 +11,7 @@
 #include "data/loader.h"
 #include "data/mesh_shard.h"
 #include "losses/reconstruction.h"
+#include "model/fsq.h"
 #include "trainer/eval/eval_metrics.h"
 #include "trainer/loop/tasks.h"
 

@@ -13,7 +13,6 @@
 #include "absl/status/statusor.h"
 #include "common/modality.h"
 #include "losses/semantic.h"
-#include "model/fsq.h"
 #include "model/tokenizer.h"
 #include "parallel/communicator.h"
 #include "trainer/config/config.h"
