@@ -53,8 +53,8 @@ torch::Tensor ddp_backward(GradSync& sync, TinyNet& net, const std::vector<int64
   for (int64_t k = 0; k < micro_steps; ++k) {
     const int64_t lo = std::min<int64_t>(k * per, mine.size()), hi = std::min<int64_t>(lo + per, mine.size());
     std::vector<int64_t> micro(mine.begin() + lo, mine.begin() + hi);
-    sync.backward(micro.empty() ? torch::Tensor()
-                                : batch_loss(net, micro, use_head) * (static_cast<double>(rows_of(micro)) / global_rows));
+    const double share = static_cast<double>(rows_of(micro)) / global_rows;
+    sync.backward(micro.empty() ? torch::Tensor() : batch_loss(net, micro, use_head) * share);
   }
   return sync.finish(max_norm);
 }
@@ -280,7 +280,8 @@ TEST(DataParallel, FinishClipsLikeLibTorch) {
   const auto ref_params = ref->parameters();
   for (bool zero1 : {false, true}) {
     DataParallel dp(*net, dp_group(), small_buckets(zero1));
-    const double norm = ddp_backward(dp, net, my_samples(n), rows_of(iota(n)), 2, false, /*max_norm=*/0.05).item<double>();
+    const double norm =
+        ddp_backward(dp, net, my_samples(n), rows_of(iota(n)), 2, false, /*max_norm=*/0.05).item<double>();
     ASSERT_GT(norm, 0.05) << "the gradient must be large enough to be clipped";
     for (const auto& shard : dp.owned_shards()) {
       const auto& expected = ref_params[static_cast<size_t>(shard.param)].grad();

@@ -77,7 +77,8 @@ TEST(GlobalBatch, GathersEveryRanksRowsInRankOrder) {
 
 TEST(GlobalBatch, OneProcessIsWeightOneAndGathersNothing) {
   auto self = std::make_shared<SelfCommunicator>();
-  const auto batch = GlobalBatch::exchange(Group{"dp", self, self}, {{12, 3, MeanOver::kTokens}, {4, 2, MeanOver::kSamples}});
+  const auto batch =
+      GlobalBatch::exchange(Group{"dp", self, self}, {{12, 3, MeanOver::kTokens}, {4, 2, MeanOver::kSamples}});
   EXPECT_EQ(batch.share(0), 1.0);
   EXPECT_EQ(batch.share(1), 1.0);
   EXPECT_EQ(batch.global_tokens(), 16);
