@@ -24,13 +24,12 @@ struct LossTermValue {
   std::string name;     // "<modality>/<term>": "image/lpips", "video/siglip", "image/kl"
   torch::Tensor value;  // scalar, unweighted, still in the autograd graph
   double weight;        // effective multiplier at this step (group weight * term weight)
-  // A semantic term given every data-parallel rank's texts (LossInputs::global_text_embeddings):
-  // its value is this rank's block of the global loss, not a mean over this rank's samples.
+  // A row block of the global loss (parallel/global_batch.h), weighted 1 instead of share.
   bool global_block = false;
 };
 
 struct LossResult {
-  torch::Tensor total;  // sum of weight * value (* LossInputs::share for per-rank means); zero when no term ran
+  torch::Tensor total;  // sum of weight * value * (share, or 1 for a global block); zero when no term ran
   std::vector<LossTermValue> terms;
 };
 

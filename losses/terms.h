@@ -25,15 +25,11 @@ struct LossInputs {
   torch::Tensor pooled;              // [B, D] student embeddings (the attention-pooling head)
   torch::Tensor text_embeddings;     // [B, D] from the frozen text encoder, precomputed
   torch::Tensor teacher_embeddings;  // [B, D] when loss.teacher.source is "batch"
-  // Data parallel: every rank's text embeddings [B_all, D], this rank's at rows
-  // [global_first_row, + B). SigLIP and distillation then score this rank's rows against all of
-  // them, each rank's value being its block of the global loss (losses/semantic.h, row blocks).
+  // Data parallel (the contract: parallel/global_batch.h): every rank's text embeddings [B_all, D],
+  // this rank's at rows [global_first_row, + B), for the semantic terms' row blocks.
   torch::Tensor global_text_embeddings;
   int64_t global_first_row = 0;
-  // This rank's part of the global batch (its tokens or samples over all ranks'): the composer's
-  // total weighs every term that is a mean over this rank's batch by it, and a global block by 1,
-  // so that the ranks' totals add up to the global loss. 1 in one process.
-  double share = 1.0;
+  double share = 1.0;  // this rank's part of the global batch; 1 in one process
 };
 
 class TermContext {
