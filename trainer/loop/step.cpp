@@ -32,7 +32,7 @@ losses::LossResult task_loss(losses::LossComposer& composer, const TaskBatch& ba
     inputs.reconstruction = out.reconstruction;
     inputs.kl_per_token = out.kl_per_token;
   }
-  return composer.compute(loss_modality(task_modality(batch.task)), inputs, step);
+  return composer.compute(task_modality(batch.task), inputs, step);
 }
 
 namespace {

@@ -19,9 +19,6 @@
 namespace tetra::trainer {
 
 common::Modality task_modality(Task task);
-// The modality itself: data and losses share common::Modality now. Kept only for trainer/step.cpp
-// (another branch); replace loss_modality(x) by x after the merge and delete this.
-inline common::Modality loss_modality(common::Modality modality) { return modality; }
 // Understanding tasks run the encoder and the pooling head only; reconstruction tasks the whole
 // autoencoder.
 bool is_understanding(Task task);
