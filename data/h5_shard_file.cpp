@@ -1,15 +1,23 @@
 #include "data/h5_shard_file.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <string_view>
 
 #include "absl/strings/str_cat.h"
 #include "data/io_util.h"
 #include "data/shard.h"
-#include "data/shard_schema.h"
 
 namespace tetra::data {
 namespace {
+
+// The root attributes every shard carries (docs/data-format.md).
+constexpr char kFormatAttr[] = "format";
+constexpr char kFormatValue[] = "tetra-shard";
+constexpr char kVersionAttr[] = "format_version";
+constexpr char kModalityAttr[] = "modality";
+constexpr char kNumSamplesAttr[] = "num_samples";
 
 // Objects carry no modification time, so identical content gives a byte-identical file.
 H5PropertyList Untimed(hid_t plist_class) {
@@ -37,6 +45,54 @@ H5Space SelectRows(hid_t file_space, const std::vector<hsize_t>& dims, hsize_t f
   if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0)
     return H5Space(-1);
   return H5Space(H5Screate_simple(static_cast<int>(dims.size()), count.data(), nullptr));
+}
+
+// Opens an existing shard file read-only; errors say "<context>: ..." and end with `hint` (how to
+// repair it) for files that exist but are not HDF5 or cannot be opened. Call under LockHdf5().
+absl::StatusOr<H5File> OpenShardFile(const std::string& path, absl::string_view context,
+                                     absl::string_view hint) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return absl::NotFoundError(absl::StrCat(context, ": no such file"));
+  }
+  if (H5Fis_hdf5(path.c_str()) <= 0) {
+    H5Eclear2(H5E_DEFAULT);
+    return absl::DataLossError(absl::StrCat(
+        context, ": not an HDF5 file (corrupt, truncated or not a shard); ", hint));
+  }
+  H5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
+  if (!file.valid()) {
+    return Hdf5Error(absl::StatusCode::kDataLoss, context,
+                     absl::StrCat("cannot open the HDF5 file; ", hint));
+  }
+  return file;
+}
+
+// The value of an open string attribute, variable-length (what h5py writes for str) or fixed-length
+// (numpy bytes). Fails with InvalidArgument when it is not a string, DataLoss when unreadable; the
+// caller adds the context.
+absl::StatusOr<std::string> ReadStringAttributeValue(hid_t attribute) {
+  H5Type file_type(H5Aget_type(attribute));
+  if (!file_type.valid() || H5Tget_class(file_type.get()) != H5T_STRING) {
+    return absl::InvalidArgumentError("is not a string");
+  }
+  if (H5Tis_variable_str(file_type.get()) > 0) {
+    H5Type mem_type = MakeUtf8StringType();
+    char* text = nullptr;
+    if (H5Aread(attribute, mem_type.get(), &text) < 0 || text == nullptr) {
+      return absl::DataLossError("is unreadable");
+    }
+    std::string value(text);
+    H5free_memory(text);
+    return value;
+  }
+  const size_t size = H5Tget_size(file_type.get());
+  H5Type mem_type(H5Tcopy(H5T_C_S1));
+  H5Tset_size(mem_type.get(), size);
+  std::string value(size, '\0');
+  if (H5Aread(attribute, mem_type.get(), value.data()) < 0) return absl::DataLossError("is unreadable");
+  value.erase(std::min(value.find('\0'), value.size()));
+  return value;
 }
 
 }  // namespace
@@ -191,13 +247,17 @@ absl::Status ShardFileWriter::Append(const std::string& name, hid_t mem_type, co
 }
 
 absl::Status ShardFileWriter::WriteColumn(const std::string& name, hid_t file_type,
-                                          hid_t mem_type, const void* data, hsize_t count) {
+                                          hid_t mem_type, const void* data, hsize_t count,
+                                          hsize_t chunk) {
   auto lock = LockHdf5();
   const auto [group_name, leaf] = SplitName(name);
   absl::StatusOr<hid_t> group = Group(group_name);
   if (!group.ok()) return group.status();
   H5Space space(H5Screate_simple(1, &count, nullptr));
   H5PropertyList create = Untimed(H5P_DATASET_CREATE);
+  if (chunk > 0 && H5Pset_chunk(create.get(), 1, &chunk) < 0) {
+    return Failed(absl::StrCat("write ", name, " chunk layout"));
+  }
   H5Dataset dataset(H5Dcreate2(*group, leaf.c_str(), file_type, space.get(), H5P_DEFAULT,
                                create.get(), H5P_DEFAULT));
   if (!dataset.valid() ||
@@ -247,12 +307,12 @@ absl::Status ShardFileWriter::WriteStringAttribute(const std::string& object, co
 
 absl::Status ShardFileWriter::Finish(int64_t num_samples) {
   if (finished_) return absl::FailedPreconditionError(absl::StrCat(path_, ": Finish() twice"));
-  absl::Status s = editing_ ? absl::OkStatus() : WriteStringAttribute("", schema::kFormatAttr,
-                                                                      schema::kFormatValue);
+  absl::Status s = editing_ ? absl::OkStatus() : WriteStringAttribute("", kFormatAttr,
+                                                                      kFormatValue);
   if (s.ok() && !editing_) {
     auto lock = LockHdf5();
     H5Space space(H5Screate(H5S_SCALAR));
-    H5Attribute attr(H5Acreate2(file_.get(), schema::kVersionAttr, H5T_STD_I32LE, space.get(),
+    H5Attribute attr(H5Acreate2(file_.get(), kVersionAttr, H5T_STD_I32LE, space.get(),
                                 H5P_DEFAULT, H5P_DEFAULT));
     const int32_t version = kShardFormatVersion;
     if (!attr.valid() || H5Awrite(attr.get(), H5T_NATIVE_INT32, &version) < 0) {
@@ -260,9 +320,9 @@ absl::Status ShardFileWriter::Finish(int64_t num_samples) {
     }
   }
   if (s.ok() && !editing_) {
-    s = WriteStringAttribute("", schema::kModalityAttr, ModalityName(modality_));
+    s = WriteStringAttribute("", kModalityAttr, ModalityName(modality_));
   }
-  if (s.ok() && !editing_) s = WriteIntAttribute("", schema::kNumSamplesAttr, num_samples);
+  if (s.ok() && !editing_) s = WriteIntAttribute("", kNumSamplesAttr, num_samples);
   if (!s.ok()) return s;
   {
     auto lock = LockHdf5();
@@ -282,49 +342,62 @@ absl::Status ShardFileWriter::Finish(int64_t num_samples) {
 
 absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenAny(
     const std::string& path) {
-  auto lock = LockHdf5();
-  std::unique_ptr<ShardFileReader> r(new ShardFileReader());
-  r->path_ = path;
-  r->context_ = absl::StrCat("shard ", path);
-  absl::StatusOr<H5File> file = OpenShardFile(path, r->context_, "re-pack it");
-  if (!file.ok()) return file.status();
-  r->file_ = std::move(*file);
-  absl::StatusOr<std::string> format = r->StringAttribute("", schema::kFormatAttr);
-  if (!format.ok()) return format.status();
-  if (*format != schema::kFormatValue) {
-    return absl::InvalidArgumentError(absl::StrCat(r->context_, ": format attribute is '",
-                                                   *format, "', expected 'tetra-shard'"));
-  }
-  absl::StatusOr<int64_t> version = r->IntAttribute("", schema::kVersionAttr);
-  if (!version.ok()) return version.status();
-  if (*version > kShardFormatVersion || *version < 1) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(r->context_, ": format_version ", *version, " is not supported by this build (1..",
-                     kShardFormatVersion, "); rebuild tetra or repack"));
-  }
-  r->version_ = static_cast<int>(*version);
-  absl::StatusOr<std::string> modality = r->StringAttribute("", schema::kModalityAttr);
-  if (!modality.ok()) return modality.status();
-  if (!ParseModality(*modality, &r->modality_)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(r->context_, ": unknown modality '", *modality, "'"));
-  }
-  absl::StatusOr<int64_t> count = r->IntAttribute("", schema::kNumSamplesAttr);
-  if (!count.ok()) return count.status();
-  if (*count < 0) return r->Corrupt(absl::StrCat("num_samples is ", *count));
-  r->num_samples_ = *count;
-  return r;
+  return OpenChecked(path, nullptr);
 }
 
 absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::Open(const std::string& path,
                                                                        Modality modality) {
-  absl::StatusOr<std::unique_ptr<ShardFileReader>> r = OpenAny(path);
-  if (!r.ok()) return r;
-  if ((*r)->modality_ != modality) {
-    return absl::InvalidArgumentError(absl::StrCat("shard ", path, ": holds modality '",
-                                                   ModalityName((*r)->modality_), "', but a ",
-                                                   ModalityName(modality), " shard was expected"));
+  return OpenChecked(path, &modality);
+}
+
+absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenChecked(
+    const std::string& path, const Modality* expected) {
+  auto lock = LockHdf5();
+  std::unique_ptr<ShardFileReader> r(new ShardFileReader());
+  r->path_ = path;
+  r->context_ = absl::StrCat("shard ", path);
+  if (expected != nullptr) r->modality_ = *expected;  // names the repack command until read
+  absl::StatusOr<H5File> file =
+      OpenShardFile(path, r->context_, expected != nullptr ? RepackHint(*expected) : "re-pack it");
+  if (!file.ok()) return file.status();
+  r->file_ = std::move(*file);
+  absl::StatusOr<std::string> format = r->StringAttribute("", kFormatAttr);
+  if (!format.ok()) return format.status();
+  if (*format != kFormatValue) {
+    return absl::InvalidArgumentError(absl::StrCat(r->context_, ": format attribute is '", *format,
+                                                   "', expected '", kFormatValue,
+                                                   "'; this is not a tetra shard"));
   }
+  absl::StatusOr<int64_t> version = r->IntAttribute("", kVersionAttr);
+  if (!version.ok()) return version.status();
+  if (*version > kShardFormatVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        r->context_, ": format_version ", *version, " is newer than this build supports (",
+        kShardFormatVersion, "); rebuild tetra or repack"));
+  }
+  if (*version < 1) {
+    return r->Corrupt(absl::StrCat("format_version ", *version, " is not a valid version"));
+  }
+  r->version_ = static_cast<int>(*version);
+  absl::StatusOr<std::string> modality = r->StringAttribute("", kModalityAttr);
+  if (!modality.ok()) return modality.status();
+  Modality stored = Modality::kImage;
+  if (!ParseModality(*modality, &stored)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(r->context_, ": unknown modality '", *modality, "'"));
+  }
+  if (expected != nullptr && stored != *expected) {
+    const std::string_view name = ModalityName(*expected);
+    const char* article = std::string_view("aeiou").find(name[0]) == name.npos ? "a" : "an";
+    return absl::InvalidArgumentError(absl::StrCat(r->context_, ": holds modality '", *modality,
+                                                   "', but ", article, " ", name,
+                                                   " shard was expected"));
+  }
+  r->modality_ = stored;
+  absl::StatusOr<int64_t> count = r->IntAttribute("", kNumSamplesAttr);
+  if (!count.ok()) return count.status();
+  if (*count < 0) return r->Corrupt(absl::StrCat("num_samples is ", *count));
+  r->num_samples_ = *count;
   return r;
 }
 

@@ -1,4 +1,4 @@
-// Generic shard files for the video and mesh layouts and the optional /text group
+// Generic shard files for the image, video and mesh layouts and the optional /text group
 // (docs/data-format.md): a writer that appends large per-sample payloads to chunked, extendible
 // datasets as samples arrive (memory stays bounded by one sample, not one shard), and a reader that
 // checks the header and reads row ranges. All HDF5 calls run under LockHdf5().
@@ -40,9 +40,10 @@ class ShardFileWriter {
   absl::Status Append(const std::string& name, hid_t mem_type, const void* data, hsize_t rows);
   hsize_t Rows(const std::string& name) const;
 
-  // Fixed-size 1-D datasets and attributes, written at once.
+  // Fixed-size 1-D datasets and attributes, written at once. `chunk` > 0: chunked layout with that
+  // many elements per chunk and no filter; 0: contiguous.
   absl::Status WriteColumn(const std::string& name, hid_t file_type, hid_t mem_type,
-                           const void* data, hsize_t count);
+                           const void* data, hsize_t count, hsize_t chunk = 0);
   absl::Status WriteStrings(const std::string& name, const std::vector<std::string>& values);
   absl::Status WriteIntAttribute(const std::string& object, const char* name, int64_t value);
   absl::Status WriteStringAttribute(const std::string& object, const char* name,
@@ -71,7 +72,8 @@ class ShardFileWriter {
 
 class ShardFileReader {
  public:
-  // Checks format, version and modality; errors name the file and suggest a fix.
+  // Checks format, version (at most kShardFormatVersion) and modality; errors name the file and
+  // suggest a fix.
   static absl::StatusOr<std::unique_ptr<ShardFileReader>> Open(const std::string& path,
                                                                Modality modality);
   // Opens any tetra shard and reports its modality (inspect, pack captions).
@@ -102,6 +104,9 @@ class ShardFileReader {
 
  private:
   ShardFileReader() = default;
+  // `expected` null: any modality.
+  static absl::StatusOr<std::unique_ptr<ShardFileReader>> OpenChecked(const std::string& path,
+                                                                      const Modality* expected);
   absl::StatusOr<hid_t> Dataset(const std::string& name) const;
   absl::StatusOr<H5Attribute> Attribute(const std::string& object, const char* name) const;
   absl::Status ReadColumnInto(const std::string& name, hid_t mem_type, hsize_t count,

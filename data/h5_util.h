@@ -6,7 +6,6 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace tetra::data {
@@ -54,7 +53,7 @@ using H5Attribute = H5Handle<H5Aclose>;
 using H5PropertyList = H5Handle<H5Pclose>;
 
 // Every HDF5 call in tetra_data runs under this lock: the library may be a build without thread
-// safety, and the stream's producer thread and the trainer both touch shards. Taking it also turns
+// safety, and loader threads and the trainer both touch shards. Taking it also turns
 // off HDF5's automatic error printing for the calling thread (the setting is per thread), because
 // errors are reported through absl::Status instead.
 std::unique_lock<std::recursive_mutex> LockHdf5();
@@ -65,17 +64,7 @@ std::string TakeHdf5Error();
 // "<context>: <what> (<HDF5 message>)" as an absl::Status with `code`.
 absl::Status Hdf5Error(absl::StatusCode code, absl::string_view context, absl::string_view what);
 
-// Opens an existing shard file read-only; errors say "<context>: ..." and end with `hint` (how to
-// repair it) for files that exist but are not HDF5 or cannot be opened. Call under LockHdf5().
-absl::StatusOr<H5File> OpenShardFile(const std::string& path, absl::string_view context,
-                                     absl::string_view hint);
-
 // A variable-length UTF-8 string type (what h5py reads back as str).
 H5Type MakeUtf8StringType();
-
-// The value of an open string attribute, variable-length (what h5py writes for str) or fixed-length
-// (numpy bytes). Fails with InvalidArgument when it is not a string, DataLoss when unreadable; the
-// caller adds the context.
-absl::StatusOr<std::string> ReadStringAttributeValue(hid_t attribute);
 
 }  // namespace tetra::data

@@ -38,12 +38,7 @@ absl::StatusOr<std::unique_ptr<ShardSource>> ShardSource::Open(const std::string
     if (!reader.ok()) return reader.status();
     source->images_ = std::move(*reader);
     source->size_ = source->images_->size();
-    if (load_text) {
-      auto file = ShardFileReader::Open(path, Modality::kImage);
-      if (!file.ok()) return file.status();
-      source->text_file_ = std::move(*file);
-      source->file_ = source->text_file_.get();
-    }
+    source->file_ = &source->images_->file();
   } else if (modality == Modality::kVideo) {
     auto reader = VideoShardReader::Open(path);
     if (!reader.ok()) return reader.status();

@@ -40,8 +40,7 @@ class ShardSource {
   std::unique_ptr<ImageShardReader> images_;
   std::unique_ptr<VideoShardReader> videos_;
   std::unique_ptr<MeshShardReader> meshes_;
-  std::unique_ptr<ShardFileReader> text_file_;  // images: a second handle for /text
-  const ShardFileReader* file_ = nullptr;       // whichever handle reads /text
+  const ShardFileReader* file_ = nullptr;  // the open file of whichever reader, for /text
   TextColumns text_;
 };
 

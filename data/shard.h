@@ -25,37 +25,58 @@ struct ImageRecord {
   std::vector<uint8_t> bytes;  // encoded file bytes, or raw RGB8 pixels
 };
 
-// Writes to "<path>.tmp", then fsync + rename on Finish(): a shard either exists whole or not at all.
+class ShardFileReader;
+class ShardFileWriter;
+
+// Records accumulate in memory (a shard is bounded by the packer's shard_size) and Finish() writes
+// the columns at once through a ShardFileWriter: "<path>.tmp", fsync, rename, so a shard exists
+// whole or not at all.
 class ImageShardWriter {
  public:
   static absl::StatusOr<std::unique_ptr<ImageShardWriter>> Create(const std::string& path);
   ~ImageShardWriter();
   absl::Status Add(const ImageRecord& record);
   absl::Status Finish();
-  int64_t size() const;
+  int64_t size() const { return static_cast<int64_t>(encodings_.size()); }
+
  private:
-  struct State;
-  explicit ImageShardWriter(std::unique_ptr<State> state);
-  std::unique_ptr<State> state_;
+  explicit ImageShardWriter(std::unique_ptr<ShardFileWriter> file);
+  std::unique_ptr<ShardFileWriter> file_;
+  bool finished_ = false;
+  // The shard's columns, exactly as they will be written.
+  std::vector<uint8_t> blob_;
+  std::vector<uint64_t> offsets_{0};
+  std::vector<uint8_t> encodings_;
+  std::vector<int64_t> heights_;
+  std::vector<int64_t> widths_;
+  std::vector<std::string> source_ids_;
 };
 
-// Use one reader from one thread at a time (the stream's producer is its readers' only user).
-// Separate readers may run concurrently: tetra_data serializes its HDF5 calls internally.
+// Open() validates the file and loads the small per-sample columns; Read() then fetches one
+// sample's byte range from the blob and nothing else. Use one reader from one thread at a time;
+// separate readers may run concurrently (tetra_data serializes its HDF5 calls internally).
 class ImageShardReader {
  public:
   // Checks the format attribute and version; errors name the file and suggest a fix.
   static absl::StatusOr<std::unique_ptr<ImageShardReader>> Open(const std::string& path);
   ~ImageShardReader();
-  int64_t size() const;
+  int64_t size() const { return static_cast<int64_t>(encodings_.size()); }
   const std::string& path() const;
   int format_version() const;  // as stored in the file (<= kShardFormatVersion)
+  const ShardFileReader& file() const { return *file_; }
   absl::StatusOr<ImageRecord> Read(int64_t index) const;
   // Read + decode (raw pixels are copied, PNG/JPEG decoded).
   absl::StatusOr<Image> ReadImage(int64_t index) const;
+
  private:
-  struct State;
-  explicit ImageShardReader(std::unique_ptr<State> state);
-  std::unique_ptr<State> state_;
+  explicit ImageShardReader(std::unique_ptr<ShardFileReader> file);
+  absl::Status LoadIndex();
+  std::unique_ptr<ShardFileReader> file_;
+  std::vector<uint64_t> offsets_;
+  std::vector<uint8_t> encodings_;
+  std::vector<int64_t> heights_;
+  std::vector<int64_t> widths_;
+  std::vector<std::string> source_ids_;
 };
 
 // A record's pixels: raw RGB8 copied, PNG/JPEG decoded; the result must match the stored size.
