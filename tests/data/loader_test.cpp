@@ -10,7 +10,7 @@
 #include "data/data_test_support.h"
 #include "data/image_encode.h"
 #include "data/loader.h"
-#include "data/synthetic_media.h"
+#include "data/synthetic/synthetic_media.h"
 #include "data/video_shard.h"
 
 namespace tetra::data {

@@ -11,7 +11,7 @@
 #include "data/mesh_io.h"
 #include "data/pack_meshes.h"
 #include "data/render.h"
-#include "data/synthetic_media.h"
+#include "data/synthetic/synthetic_media.h"
 
 namespace tetra::data {
 namespace {

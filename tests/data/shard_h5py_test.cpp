@@ -11,7 +11,7 @@
 #include "data/mesh_shard.h"
 #include "data/pack_captions.h"
 #include "data/shard.h"
-#include "data/synthetic_media.h"
+#include "data/synthetic/synthetic_media.h"
 #include "data/video_shard.h"
 
 namespace tetra::data {

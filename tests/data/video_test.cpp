@@ -8,7 +8,7 @@
 #include "data/image_encode.h"
 #include "data/pack_videos.h"
 #include "data/video_window.h"
-#include "data/synthetic_media.h"
+#include "data/synthetic/synthetic_media.h"
 #include "data/video_decode.h"
 #include "data/video_shard.h"
 

@@ -1,4 +1,4 @@
-// Synthetic media for fast unit tests and benchmarks: video files encoded with the real libav
+// Synthetic media for fast unit tests (tests/data): video files encoded with the real libav
 // encoders/muxers (so the packer's decode path is exercised), and small mesh files.
 #pragma once
 #include <cstdint>

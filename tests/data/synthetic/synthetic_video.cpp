@@ -11,7 +11,7 @@ extern "C" {
 }
 
 #include "absl/strings/str_cat.h"
-#include "data/synthetic_media.h"
+#include "data/synthetic/synthetic_media.h"
 
 namespace tetra::data {
 namespace {
