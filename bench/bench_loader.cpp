@@ -20,13 +20,13 @@
 #include <random>
 #include <string>
 
-#include "data/half.h"
-#include "data/image_encode.h"
-#include "data/loader.h"
-#include "data/mesh_shard.h"
-#include "data/pack_meshes.h"
-#include "data/shard.h"
-#include "data/video_shard.h"
+#include "data/util/half.h"
+#include "data/media/image_encode.h"
+#include "data/loader/loader.h"
+#include "data/shards/mesh_shard.h"
+#include "data/pack/meshes.h"
+#include "data/shards/image_shard.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {

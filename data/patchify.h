@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "data/mesh_shard.h"
+#include "data/shards/mesh_shard.h"
 
 namespace tetra::data {
 

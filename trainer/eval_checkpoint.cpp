@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "data/inspect.h"
-#include "data/shard.h"
+#include "data/shards/inspect.h"
+#include "data/shards/image_shard.h"
 #include "model/widen.h"
 #include "parallel/self_communicator.h"
 #include "trainer/checkpoint.h"

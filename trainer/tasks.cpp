@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
-#include "data/embedded.h"
+#include "data/embedded/embedded.h"
 
 namespace tetra::trainer {
 

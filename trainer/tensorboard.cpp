@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "data/image_encode.h"
+#include "data/media/image_encode.h"
 #include "trainer/protobuf_writer.h"
 
 namespace tetra::trainer {

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "data/loader.h"
+#include "data/loader/loader.h"
 #include "losses/composer.h"
 #include "parallel/data_parallel.h"
 #include "trainer/checkpoint.h"

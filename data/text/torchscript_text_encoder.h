@@ -5,7 +5,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "data/text_encoder.h"
+#include "data/pack/text_encoder.h"
 
 namespace tetra::data {
 

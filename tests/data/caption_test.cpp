@@ -4,11 +4,11 @@
 
 #include <filesystem>
 
-#include "data/caption_manifest.h"
+#include "data/pack/caption_manifest.h"
 #include "data/data_test_support.h"
-#include "data/half.h"
-#include "data/loader.h"
-#include "data/pack_captions.h"
+#include "data/util/half.h"
+#include "data/loader/loader.h"
+#include "data/pack/captions.h"
 
 namespace tetra::data {
 namespace {

@@ -14,12 +14,12 @@
 #include <set>
 
 #include "data/data_test_support.h"
-#include "data/embedded.h"
-#include "data/embedded_scenes.h"
-#include "data/hashed_text_encoder.h"
-#include "data/loader.h"
-#include "data/shard.h"
-#include "data/video_shard.h"
+#include "data/embedded/embedded.h"
+#include "data/embedded/scenes.h"
+#include "data/embedded/hashed_text_encoder.h"
+#include "data/loader/loader.h"
+#include "data/shards/image_shard.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {

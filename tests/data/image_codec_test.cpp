@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "data/data_test_support.h"
-#include "data/image.h"
+#include "data/media/image.h"
 
 namespace tetra::data {
 namespace {

@@ -8,10 +8,10 @@
 #include <set>
 
 #include "data/data_test_support.h"
-#include "data/image_encode.h"
-#include "data/loader.h"
+#include "data/media/image_encode.h"
+#include "data/loader/loader.h"
 #include "data/synthetic/synthetic_media.h"
-#include "data/video_shard.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {

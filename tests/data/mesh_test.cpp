@@ -6,11 +6,11 @@
 #include <filesystem>
 
 #include "data/data_test_support.h"
-#include "data/half.h"
-#include "data/loader.h"
-#include "data/mesh_io.h"
-#include "data/pack_meshes.h"
-#include "data/render.h"
+#include "data/util/half.h"
+#include "data/loader/loader.h"
+#include "data/media/mesh_io.h"
+#include "data/pack/meshes.h"
+#include "data/media/render.h"
 #include "data/synthetic/synthetic_media.h"
 
 namespace tetra::data {

@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "data/data_test_support.h"
-#include "data/pack.h"
-#include "data/shard.h"
+#include "data/pack/pack.h"
+#include "data/shards/image_shard.h"
 #include "support/run_command.h"
 
 namespace tetra::data {

@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "data/data_test_support.h"
-#include "data/half.h"
-#include "data/image_encode.h"
-#include "data/mesh_shard.h"
-#include "data/pack_captions.h"
-#include "data/shard.h"
+#include "data/util/half.h"
+#include "data/media/image_encode.h"
+#include "data/shards/mesh_shard.h"
+#include "data/pack/captions.h"
+#include "data/shards/image_shard.h"
 #include "data/synthetic/synthetic_media.h"
-#include "data/video_shard.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "data/data_test_support.h"
-#include "data/shard.h"
+#include "data/shards/image_shard.h"
 
 namespace tetra::data {
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "data/data_test_support.h"
-#include "data/transform.h"
+#include "data/media/transform.h"
 
 namespace tetra::data {
 namespace {

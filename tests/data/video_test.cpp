@@ -5,12 +5,12 @@
 #include <filesystem>
 
 #include "data/data_test_support.h"
-#include "data/image_encode.h"
-#include "data/pack_videos.h"
-#include "data/video_window.h"
+#include "data/media/image_encode.h"
+#include "data/pack/videos.h"
+#include "data/loader/video_window.h"
 #include "data/synthetic/synthetic_media.h"
-#include "data/video_decode.h"
-#include "data/video_shard.h"
+#include "data/media/video_decode.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {

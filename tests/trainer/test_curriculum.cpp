@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "data/embedded.h"
+#include "data/embedded/embedded.h"
 #include "parallel/self_communicator.h"
 #include "trainer/config.h"
 #include "trainer/evaluate.h"

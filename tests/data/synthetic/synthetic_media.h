@@ -6,7 +6,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "data/image.h"
+#include "data/media/image.h"
 
 namespace tetra::data {
 

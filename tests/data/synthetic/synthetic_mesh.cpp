@@ -6,7 +6,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "data/image_encode.h"
+#include "data/media/image_encode.h"
 #include "data/synthetic/synthetic_media.h"
 
 namespace tetra::data {
