@@ -387,8 +387,9 @@ absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenChecked(
         absl::StrCat(r->context_, ": unknown modality '", *modality, "'"));
   }
   if (expected != nullptr && stored != *expected) {
-    const std::string_view name = ModalityName(*expected);
-    const char* article = std::string_view("aeiou").find(name[0]) == name.npos ? "a" : "an";
+    const char* name = ModalityName(*expected);
+    const char* article = std::string_view("aeiou").find(name[0]) == std::string_view::npos ? "a"
+                                                                                           : "an";
     return absl::InvalidArgumentError(absl::StrCat(r->context_, ": holds modality '", *modality,
                                                    "', but ", article, " ", name,
                                                    " shard was expected"));
