@@ -21,7 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool has_shards(const fs::path& dir) {
-  auto shards = data::ListShards(dir.string());
+  auto shards = data::list_shards(dir.string());
   return shards.ok() && !shards->empty();
 }
 
@@ -32,8 +32,8 @@ absl::StatusOr<std::vector<data::Modality>> point_at_data(const std::string& roo
   for (data::Modality m : modalities) modality_paths(config->data, m) = ModalityPaths{};
   std::vector<data::Modality> found;
   if (has_shards(root)) {  // one modality: the files say which
-    auto first = data::ListShards(root);
-    auto modality = data::ShardModality(first->front());
+    auto first = data::list_shards(root);
+    auto modality = data::shard_modality(first->front());
     if (!modality.ok()) return modality.status();
     modality_paths(config->data, *modality).heldout = root;
     return std::vector<data::Modality>{*modality};

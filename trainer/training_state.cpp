@@ -35,7 +35,7 @@ struct RankState {
 
 std::string cursors_json(const std::map<std::string, data::LoaderCursor>& cursors) {
   json out = json::object();
-  for (const auto& [task, cursor] : cursors) out[task] = data::FormatCursor(cursor);
+  for (const auto& [task, cursor] : cursors) out[task] = data::format_cursor(cursor);
   return out.dump();
 }
 
@@ -53,7 +53,7 @@ RankState read_rank_state(const std::string& path) {
   out.stage_step = position[2].item<int64_t>();
   const json saved = json::parse(cursors.toStringRef());  // named: items() must not outlive it
   for (const auto& [task, text] : saved.items()) {
-    auto cursor = data::ParseCursor(text.get<std::string>());
+    auto cursor = data::parse_cursor(text.get<std::string>());
     TORCH_CHECK(cursor.ok(), "data cursor of task ", task, " in ", path, ": ", std::string(cursor.status().message()));
     out.cursors[task] = *cursor;
   }
@@ -229,7 +229,7 @@ absl::StatusOr<std::map<std::string, data::LoaderCursor>> resume_cursors(const s
     for (const auto& r : ranks)
       if (r.cursors.count(name)) saved.push_back(r.cursors.at(name));
     if (saved.empty()) continue;
-    auto cursor = data::Loader::ResumeCursor(
+    auto cursor = data::Loader::resume_cursor(
         task_loader_options(config, static_cast<size_t>(stage), share.task, rank, world), saved);
     if (!cursor.ok()) return cursor.status();
     out[name] = *cursor;

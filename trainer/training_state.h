@@ -72,7 +72,7 @@ absl::StatusOr<CheckpointPosition> checkpoint_position(const std::string& dir);
 absl::Status load_weights(const std::string& dir, TrainingState& state);
 
 // Every rank reads the folder: the same world size restores everything exactly; another one
-// reshards the optimizer state and moves each task's data cursor by data::Loader::ResumeCursor's
+// reshards the optimizer state and moves each task's data cursor by data::Loader::resume_cursor's
 // rule. The model must already have the checkpoint stage's shape (enter_stage). Notes for the user
 // (what was resharded) go to `log`.
 absl::Status load_checkpoint(const std::string& dir, TrainingState& state, const Config& config, std::ostream& log);

@@ -1,7 +1,7 @@
-// EnsureEmbeddedDataset: generates every modality's splits (data/embedded/paint.cpp for images and
+// ensure_embedded_dataset: generates every modality's splits (data/embedded/paint.cpp for images and
 // clips, data/embedded/mesh.cpp for meshes) in parallel, writes them through the ordinary shard
 // writers in index order, then attaches captions and hashed text embeddings with the caption
-// packer's WriteShardCaptions. READY (written last) records the options; a flock serialises
+// packer's write_shard_captions. READY (written last) records the options; a flock serialises
 // callers.
 #include "data/embedded/embedded.h"
 
@@ -56,9 +56,9 @@ absl::Status WriteSplit(const std::string& dir, int64_t count, const EmbeddedDat
   std::vector<std::string> captions;
   int64_t shards = 0;
   auto close = [&]() -> absl::Status {
-    absl::Status s = writer->Finish();
+    absl::Status s = writer->finish();
     writer.reset();
-    if (s.ok()) s = WriteShardCaptions(path, captions, &encoder, /*batch=*/256);
+    if (s.ok()) s = write_shard_captions(path, captions, &encoder, /*batch=*/256);
     captions.clear();
     ++shards;
     return s;
@@ -70,15 +70,15 @@ absl::Status WriteSplit(const std::string& dir, int64_t count, const EmbeddedDat
       char name[32];
       std::snprintf(name, sizeof(name), "shard-%05lld.h5", static_cast<long long>(shards));
       path = (fs::path(dir) / name).string();
-      absl::StatusOr<std::unique_ptr<Writer>> created = Writer::Create(path);
+      absl::StatusOr<std::unique_ptr<Writer>> created = Writer::create(path);
       if (!created.ok()) return created.status();
       writer = std::move(*created);
     }
-    if (absl::Status s = writer->Add(sample->record); !s.ok()) return s;
+    if (absl::Status s = writer->add(sample->record); !s.ok()) return s;
     captions.push_back(std::move(sample->caption));
     return writer->size() == o.shard_size ? close() : absl::OkStatus();
   };
-  absl::Status s = RunOrdered<absl::StatusOr<Captioned<Record>>>(
+  absl::Status s = run_ordered<absl::StatusOr<Captioned<Record>>>(
       0, static_cast<size_t>(count), o.threads, static_cast<size_t>(4 * o.threads), make, consume);
   if (s.ok() && writer != nullptr) s = close();
   return s;
@@ -94,7 +94,7 @@ absl::Status WriteModality(const std::string& dir, Modality modality, int64_t tr
         [&](size_t i) -> absl::StatusOr<Captioned<Record>> {
       return make(o, is_heldout, static_cast<int64_t>(i));
     };
-    if (absl::Status s = WriteSplit<Writer, Record>(EmbeddedSplitDir(dir, modality, is_heldout),
+    if (absl::Status s = WriteSplit<Writer, Record>(embedded_split_dir(dir, modality, is_heldout),
                                                     is_heldout ? heldout : train, o, one, encoder);
         !s.ok()) {
       return s;
@@ -167,11 +167,11 @@ class FolderLock {
 
 }  // namespace
 
-std::string EmbeddedSplitDir(const std::string& dir, Modality modality, bool heldout) {
+std::string embedded_split_dir(const std::string& dir, Modality modality, bool heldout) {
   return (fs::path(dir) / ModalityName(modality) / (heldout ? "heldout" : "train")).string();
 }
 
-absl::Status EnsureEmbeddedDataset(const std::string& dir, const EmbeddedDatasetOptions& options) {
+absl::Status ensure_embedded_dataset(const std::string& dir, const EmbeddedDatasetOptions& options) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -198,14 +198,14 @@ absl::Status EnsureEmbeddedDataset(const std::string& dir, const EmbeddedDataset
   fs::remove(ready_path, ec);  // the shards are about to change
   const EmbeddedDatasetOptions& o = options;
   absl::Status s = WriteModality<ImageShardWriter, ImageRecord>(
-      dir, Modality::kImage, o.num_train, o.num_heldout, o, embedded::MakeImage, encoder);
+      dir, Modality::kImage, o.num_train, o.num_heldout, o, embedded::make_image, encoder);
   if (s.ok()) {
     s = WriteModality<VideoShardWriter, VideoRecord>(
-        dir, Modality::kVideo, o.video_train, o.video_heldout, o, embedded::MakeVideo, encoder);
+        dir, Modality::kVideo, o.video_train, o.video_heldout, o, embedded::make_video, encoder);
   }
   if (s.ok()) {
     s = WriteModality<MeshShardWriter, MeshRecord>(dir, Modality::kMesh, o.mesh_train,
-                                                   o.mesh_heldout, o, embedded::MakeMesh, encoder);
+                                                   o.mesh_heldout, o, embedded::make_mesh, encoder);
   }
   if (!s.ok()) return s;
   return WriteFileAtomically(ready_path, ready);

@@ -41,11 +41,11 @@ struct EmbeddedDatasetOptions {
 };
 
 // <dir>/<modality>/{train,heldout}, modality = ModalityName(m): "image", "video" or "mesh".
-std::string EmbeddedSplitDir(const std::string& dir, Modality modality, bool heldout);
+std::string embedded_split_dir(const std::string& dir, Modality modality, bool heldout);
 
 // Writes every modality's train and held-out shards under `dir` unless <dir>/READY exists with the
 // same options; a flock on <dir>/.lock makes concurrent callers (local ranks) wait for the first.
 // Deterministic: same options, same bytes.
-absl::Status EnsureEmbeddedDataset(const std::string& dir, const EmbeddedDatasetOptions& options);
+absl::Status ensure_embedded_dataset(const std::string& dir, const EmbeddedDatasetOptions& options);
 
 }  // namespace tetra::data

@@ -20,7 +20,7 @@ uint64_t Fnv1a64(std::string_view bytes) {
 
 // The SplitMix64 generator: each draw mixes the next state of a counter stepping by the golden ratio.
 uint64_t NextSplitMix64(uint64_t* state) {
-  const uint64_t out = SplitMix64(*state);
+  const uint64_t out = split_mix64(*state);
   *state += 0x9e3779b97f4a7c15ull;
   return out;
 }
@@ -51,7 +51,7 @@ HashedTextEncoder::HashedTextEncoder(int64_t width) : width_(width < 1 ? 1 : wid
 
 std::string HashedTextEncoder::name() const { return absl::StrCat("hashed-bow-", width_); }
 
-std::vector<std::string> HashedTextEncoder::Words(std::string_view text) {
+std::vector<std::string> HashedTextEncoder::words(std::string_view text) {
   std::vector<std::string> words;
   std::string word;
   for (unsigned char c : text) {
@@ -67,9 +67,9 @@ std::vector<std::string> HashedTextEncoder::Words(std::string_view text) {
   return words;
 }
 
-std::vector<float> HashedTextEncoder::EncodeOne(std::string_view text) const {
+std::vector<float> HashedTextEncoder::encode_one(std::string_view text) const {
   std::vector<double> sum(static_cast<size_t>(width_), 0.0);
-  for (const std::string& word : Words(text)) AddWordVector(word, &sum);
+  for (const std::string& word : words(text)) AddWordVector(word, &sum);
   double norm2 = 0;
   for (double x : sum) norm2 += x * x;
   const double inv = norm2 > 0 ? 1.0 / std::sqrt(norm2) : 0.0;  // no words: a zero row
@@ -78,27 +78,27 @@ std::vector<float> HashedTextEncoder::EncodeOne(std::string_view text) const {
   return out;
 }
 
-absl::StatusOr<std::vector<float>> HashedTextEncoder::Encode(
+absl::StatusOr<std::vector<float>> HashedTextEncoder::encode(
     const std::vector<std::string>& texts) {
   std::vector<float> out;
   out.reserve(texts.size() * static_cast<size_t>(width_));
   for (const std::string& text : texts) {
-    const std::vector<float> row = EncodeOne(text);
+    const std::vector<float> row = encode_one(text);
     out.insert(out.end(), row.begin(), row.end());
   }
   return out;
 }
 
-bool IsHashedTextEncoderSpec(std::string_view spec) {
+bool is_hashed_text_encoder_spec(std::string_view spec) {
   return spec == "hashed" || spec.substr(0, 7) == "hashed:";
 }
 
-absl::StatusOr<std::unique_ptr<TextEncoder>> MakeHashedTextEncoder(std::string_view view) {
+absl::StatusOr<std::unique_ptr<TextEncoder>> make_hashed_text_encoder(std::string_view view) {
   const std::string spec(view);  // absl may have its own string_view
   int64_t width = kDefaultHashedTextWidth;
   if (spec != "hashed") {
     constexpr int64_t kMaxWidth = 65536;
-    if (!IsHashedTextEncoderSpec(spec) || !absl::SimpleAtoi(spec.substr(7), &width) || width < 1 ||
+    if (!is_hashed_text_encoder_spec(spec) || !absl::SimpleAtoi(spec.substr(7), &width) || width < 1 ||
         width > kMaxWidth) {
       return absl::InvalidArgumentError(absl::StrCat(
           "text encoder '", spec, "': expected 'hashed' or 'hashed:<width>' with width in [1, ",

@@ -25,22 +25,22 @@ inline constexpr int64_t kDefaultHashedTextWidth = 64;
 class HashedTextEncoder : public TextEncoder {
  public:
   explicit HashedTextEncoder(int64_t width = kDefaultHashedTextWidth);  // width >= 1
-  absl::StatusOr<std::vector<float>> Encode(const std::vector<std::string>& texts) override;
+  absl::StatusOr<std::vector<float>> encode(const std::vector<std::string>& texts) override;
   int64_t width() const override { return width_; }
   std::string name() const override;  // "hashed-bow-<width>"
 
   // The words a text is split into (lower-cased), in order.
-  static std::vector<std::string> Words(std::string_view text);
+  static std::vector<std::string> words(std::string_view text);
   // One text's embedding: `width()` floats.
-  std::vector<float> EncodeOne(std::string_view text) const;
+  std::vector<float> encode_one(std::string_view text) const;
 
  private:
   int64_t width_;
 };
 
 // "hashed" or "hashed:<width>" (the `--encoder` value of `tetra-data pack captions`).
-bool IsHashedTextEncoderSpec(std::string_view spec);
+bool is_hashed_text_encoder_spec(std::string_view spec);
 // Errors name the spec and say what is allowed.
-absl::StatusOr<std::unique_ptr<TextEncoder>> MakeHashedTextEncoder(std::string_view spec);
+absl::StatusOr<std::unique_ptr<TextEncoder>> make_hashed_text_encoder(std::string_view spec);
 
 }  // namespace tetra::data

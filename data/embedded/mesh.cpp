@@ -1,5 +1,5 @@
 // The embedded dataset's meshes: one small solid near the origin, built as a triangle mesh in world
-// units and handed to the mesh packer's MeshToRecord (the same renderer, voxeliser and nearest-view
+// units and handed to the mesh packer's mesh_to_record (the same renderer, voxeliser and nearest-view
 // features as `tetra-data pack meshes`). Objects are small on purpose: a voxel is 1/64 of the unit
 // cube and every occupied voxel is a token, so a 5-13 voxel object gives roughly 100-400 tokens
 // that a CPU smoke run can afford (a unit-sized one would give ~20k). The cameras are pulled in
@@ -113,12 +113,12 @@ struct ShapeWords {
 ShapeWords AddObject(TriangleMesh& mesh, std::mt19937_64& rng, const Vec3& albedo) {
   // A fraction of a voxel off-centre in each axis: faces then never sit exactly on voxel boundaries
   // the same way twice, and the coordinates vary a little between samples.
-  const Vec3 c = ToVec(Uniform(rng, -1.5, 1.5) * kVoxel, Uniform(rng, -1.5, 1.5) * kVoxel,
-                       Uniform(rng, -1.5, 1.5) * kVoxel);
+  const Vec3 c = ToVec(uniform(rng, -1.5, 1.5) * kVoxel, uniform(rng, -1.5, 1.5) * kVoxel,
+                       uniform(rng, -1.5, 1.5) * kVoxel);
   auto half = [&](double lo, double hi) {
-    return static_cast<float>(0.5 * Uniform(rng, lo, hi) * kVoxel);
+    return static_cast<float>(0.5 * uniform(rng, lo, hi) * kVoxel);
   };
-  switch (UniformBelow(rng, 6)) {
+  switch (uniform_below(rng, 6)) {
     case 0: {
       const float h = half(5, 7.5);
       AddBox(mesh, c, {h, h, h}, albedo);
@@ -132,7 +132,7 @@ ShapeWords AddObject(TriangleMesh& mesh, std::mt19937_64& rng, const Vec3& albed
       return {"flat", "box"};
     case 3: {
       const float along = half(9.5, 13), side_a = half(3.5, 5), side_b = half(3.5, 5);
-      const bool along_x = UniformBelow(rng, 2) == 0;
+      const bool along_x = uniform_below(rng, 2) == 0;
       AddBox(mesh, c, along_x ? Vec3{along, side_a, side_b} : Vec3{side_a, side_b, along}, albedo);
       return {"long", "box"};
     }
@@ -141,7 +141,7 @@ ShapeWords AddObject(TriangleMesh& mesh, std::mt19937_64& rng, const Vec3& albed
       return {"", "sphere"};
     default: {
       const float half_base = half(6, 8.5);
-      AddPyramid(mesh, c, half_base, static_cast<float>(Uniform(rng, 6.5, 9) * kVoxel), albedo);
+      AddPyramid(mesh, c, half_base, static_cast<float>(uniform(rng, 6.5, 9) * kVoxel), albedo);
       return {"", "pyramid"};
     }
   }
@@ -149,20 +149,20 @@ ShapeWords AddObject(TriangleMesh& mesh, std::mt19937_64& rng, const Vec3& albed
 
 }  // namespace
 
-absl::StatusOr<Captioned<MeshRecord>> MakeMesh(const EmbeddedDatasetOptions& options, bool heldout,
+absl::StatusOr<Captioned<MeshRecord>> make_mesh(const EmbeddedDatasetOptions& options, bool heldout,
                                                int64_t index) {
-  std::mt19937_64 rng = SampleRng(options, Modality::kMesh, heldout, index);
-  const int colour = static_cast<int>(UniformBelow(rng, kBlack));  // any colour but black
+  std::mt19937_64 rng = sample_rng(options, Modality::kMesh, heldout, index);
+  const int colour = static_cast<int>(uniform_below(rng, kBlack));  // any colour but black
   Vec3 albedo;
   for (int c = 0; c < 3; ++c) {
     albedo[c] = static_cast<float>(
-        std::clamp(kPalette[colour].rgb[c] + Uniform(rng, -12, 12), 0.0, 255.0) / 255.0);
+        std::clamp(kPalette[colour].rgb[c] + uniform(rng, -12, 12), 0.0, 255.0) / 255.0);
   }
   TriangleMesh mesh;
   mesh.colour = MeshColour::kMaterial;
   mesh.lit = true;  // the headlight gives the faces different shades, as a real render would
   const ShapeWords shape = AddObject(mesh, rng, albedo);
-  const std::string id = SourceId(Modality::kMesh, heldout, index);
+  const std::string id = scene_source_id(Modality::kMesh, heldout, index);
   for (const Vec3& p : mesh.positions) {
     if (std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]) > kObjectBound) {
       return absl::InternalError(absl::StrCat(id, ": a ", shape.noun, " vertex lies outside the ",
@@ -174,9 +174,9 @@ absl::StatusOr<Captioned<MeshRecord>> MakeMesh(const EmbeddedDatasetOptions& opt
   render.resolution = options.mesh_resolution;
   render.radius = kCameraRadius;
   render.fov_degrees = kFovDegrees;
-  absl::StatusOr<MeshRecord> record = MeshToRecord(mesh, id, render);
+  absl::StatusOr<MeshRecord> record = mesh_to_record(mesh, id, render);
   if (!record.ok()) return record.status();
-  const std::string caption = WithArticle(absl::StrCat(shape.adjective, *shape.adjective ? " " : "",
+  const std::string caption = with_article(absl::StrCat(shape.adjective, *shape.adjective ? " " : "",
                                                        kPalette[colour].name, " ", shape.noun));
   return Captioned<MeshRecord>{std::move(*record), std::move(caption)};
 }

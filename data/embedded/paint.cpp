@@ -24,14 +24,14 @@ struct Colour {
 Colour Jittered(std::mt19937_64& rng, int index, double jitter) {
   Colour out;
   for (int c = 0; c < 3; ++c) {
-    out.c[c] = std::clamp(kPalette[index].rgb[c] + Uniform(rng, -jitter, jitter), 0.0, 255.0);
+    out.c[c] = std::clamp(kPalette[index].rgb[c] + uniform(rng, -jitter, jitter), 0.0, 255.0);
   }
   return out;
 }
 
 // A palette index other than `avoid` (-1: any).
 int OtherColour(std::mt19937_64& rng, int avoid) {
-  const int pick = static_cast<int>(UniformBelow(rng, avoid < 0 ? kPaletteSize : kPaletteSize - 1));
+  const int pick = static_cast<int>(uniform_below(rng, avoid < 0 ? kPaletteSize : kPaletteSize - 1));
   return avoid >= 0 && pick >= avoid ? pick + 1 : pick;
 }
 
@@ -102,7 +102,7 @@ struct Shape {
   double cx = 0, cy = 0, half_w = 0, half_h = 0, soft = 1;
   double Area() const { return disc ? half_w * half_w * 3.14159 : 4 * half_w * half_h; }
   std::string Phrase() const {
-    return WithArticle(absl::StrCat(kPalette[colour].name, disc ? " disc" : " box"));
+    return with_article(absl::StrCat(kPalette[colour].name, disc ? " disc" : " box"));
   }
 };
 
@@ -125,24 +125,24 @@ void Paint(Canvas& canvas, const Shape& s) {
 Shape RandomShape(std::mt19937_64& rng, int64_t height, int64_t width, int background,
                   double min_scale, double max_scale) {
   Shape s;
-  s.disc = UniformBelow(rng, 2) == 0;
+  s.disc = uniform_below(rng, 2) == 0;
   s.colour = OtherColour(rng, background);
   s.rgb = Jittered(rng, s.colour, 12);
   const double side = static_cast<double>(std::min(height, width));
-  s.half_w = Uniform(rng, min_scale, max_scale) * (s.disc ? side : static_cast<double>(width));
-  s.half_h = Uniform(rng, min_scale, max_scale) * static_cast<double>(height);
-  s.soft = Uniform(rng, 0.5, 2.0);
+  s.half_w = uniform(rng, min_scale, max_scale) * (s.disc ? side : static_cast<double>(width));
+  s.half_h = uniform(rng, min_scale, max_scale) * static_cast<double>(height);
+  s.soft = uniform(rng, 0.5, 2.0);
   return s;
 }
 
 // Translucent parallel bands along a random direction (a triangle wave, not sin: see file top).
 void PaintStripes(Canvas& canvas, std::mt19937_64& rng, const Colour& colour) {
-  double ux = Uniform(rng, -1, 1), uy = Uniform(rng, -1, 1);
+  double ux = uniform(rng, -1, 1), uy = uniform(rng, -1, 1);
   const double norm = std::max(1e-6, std::sqrt(ux * ux + uy * uy));
   ux /= norm;
   uy /= norm;
-  const double period = Uniform(rng, 6.0, 20.0);
-  const double opacity = Uniform(rng, 0.35, 0.6);
+  const double period = uniform(rng, 6.0, 20.0);
+  const double opacity = uniform(rng, 0.35, 0.6);
   canvas.Blend(colour, [=](double x, double y) {
     const double phase = (x * ux + y * uy) / period;
     const double triangle = std::abs(phase - std::floor(phase) - 0.5) * 2.0;  // in [0, 1]
@@ -171,37 +171,37 @@ std::string JoinPhrases(const std::vector<std::string>& phrases) {
 
 }  // namespace
 
-std::mt19937_64 SampleRng(const EmbeddedDatasetOptions& options, Modality modality, bool heldout,
+std::mt19937_64 sample_rng(const EmbeddedDatasetOptions& options, Modality modality, bool heldout,
                           int64_t index) {
-  return std::mt19937_64(HashSeeds({options.seed, static_cast<uint64_t>(modality) + 1,
+  return std::mt19937_64(hash_seeds({options.seed, static_cast<uint64_t>(modality) + 1,
                                     heldout ? 2u : 1u, static_cast<uint64_t>(index)}));
 }
 
-std::string WithArticle(const std::string& words) {
+std::string with_article(const std::string& words) {
   const bool vowel =
       !words.empty() && std::string_view("aeiou").find(words[0]) != std::string_view::npos;
   return absl::StrCat(vowel ? "an " : "a ", words);
 }
 
-std::string SourceId(Modality modality, bool heldout, int64_t index) {
+std::string scene_source_id(Modality modality, bool heldout, int64_t index) {
   char id[64];
   std::snprintf(id, sizeof(id), "embedded/%s/%s/%06lld", ModalityName(modality),
                 heldout ? "heldout" : "train", static_cast<long long>(index));
   return id;
 }
 
-absl::StatusOr<Captioned<ImageRecord>> MakeImage(const EmbeddedDatasetOptions& options,
+absl::StatusOr<Captioned<ImageRecord>> make_image(const EmbeddedDatasetOptions& options,
                                                  bool heldout, int64_t index) {
-  std::mt19937_64 rng = SampleRng(options, Modality::kImage, heldout, index);
-  Canvas canvas(UniformInt(rng, options.min_side, options.max_side),
-                UniformInt(rng, options.min_side, options.max_side));
+  std::mt19937_64 rng = sample_rng(options, Modality::kImage, heldout, index);
+  Canvas canvas(uniform_int(rng, options.min_side, options.max_side),
+                uniform_int(rng, options.min_side, options.max_side));
   const int background = PaintBackground(canvas, rng);
-  std::vector<Shape> shapes(static_cast<size_t>(UniformInt(rng, 1, 3)));
+  std::vector<Shape> shapes(static_cast<size_t>(uniform_int(rng, 1, 3)));
   for (Shape& s : shapes) {
     s = RandomShape(rng, canvas.height(), canvas.width(), background, 0.1, 0.28);
     // Centres stay in the middle half, so every shape is mostly inside even after a training crop.
-    s.cx = Uniform(rng, 0.25, 0.75) * canvas.width();
-    s.cy = Uniform(rng, 0.25, 0.75) * canvas.height();
+    s.cx = uniform(rng, 0.25, 0.75) * canvas.width();
+    s.cy = uniform(rng, 0.25, 0.75) * canvas.height();
   }
   // Largest first: a later (smaller) shape can never hide an earlier one entirely, so every shape
   // the caption names stays visible.
@@ -213,38 +213,38 @@ absl::StatusOr<Captioned<ImageRecord>> MakeImage(const EmbeddedDatasetOptions& o
     phrases.push_back(s.Phrase());
   }
   std::string caption = absl::StrCat(JoinPhrases(phrases), " on ",
-                                     WithArticle(kPalette[background].name), " background");
-  if (UniformBelow(rng, 3) == 0) {
+                                     with_article(kPalette[background].name), " background");
+  if (uniform_below(rng, 3) == 0) {
     const int stripes = OtherColour(rng, background);
     PaintStripes(canvas, rng, Jittered(rng, stripes, 12));
     absl::StrAppend(&caption, " with ", kPalette[stripes].name, " stripes");
   }
   return Captioned<ImageRecord>{
-      {SourceId(Modality::kImage, heldout, index), ImageEncoding::kRawRgb8, canvas.height(),
+      {scene_source_id(Modality::kImage, heldout, index), ImageEncoding::kRawRgb8, canvas.height(),
        canvas.width(), canvas.Bytes()},
       std::move(caption)};
 }
 
-absl::StatusOr<Captioned<VideoRecord>> MakeVideo(const EmbeddedDatasetOptions& options,
+absl::StatusOr<Captioned<VideoRecord>> make_video(const EmbeddedDatasetOptions& options,
                                                  bool heldout, int64_t index) {
-  std::mt19937_64 rng = SampleRng(options, Modality::kVideo, heldout, index);
+  std::mt19937_64 rng = sample_rng(options, Modality::kVideo, heldout, index);
   // Sides are multiples of 16: the loader's crop to whole patches then cuts nothing.
   const int64_t lo = options.video_min_side / 16, hi = options.video_max_side / 16;
-  const int64_t height = 16 * UniformInt(rng, lo, hi), width = 16 * UniformInt(rng, lo, hi);
+  const int64_t height = 16 * uniform_int(rng, lo, hi), width = 16 * uniform_int(rng, lo, hi);
   Canvas background(height, width);
   const int background_colour = PaintBackground(background, rng);
   Shape shape = RandomShape(rng, height, width, background_colour, 0.12, 0.2);
   // The shape crosses from about 3/4 to 1/4 of the canvas (or back) along one axis over the clip.
   static constexpr const char* kDirections[4] = {"left", "right", "up", "down"};
-  const int direction = static_cast<int>(UniformBelow(rng, 4));
-  const double from = Uniform(rng, 0.68, 0.78), to = Uniform(rng, 0.22, 0.32);
-  const double across = Uniform(rng, 0.3, 0.7);
+  const int direction = static_cast<int>(uniform_below(rng, 4));
+  const double from = uniform(rng, 0.68, 0.78), to = uniform(rng, 0.22, 0.32);
+  const double across = uniform(rng, 0.3, 0.7);
   const bool horizontal = direction < 2;
   const bool decreasing = direction == 0 || direction == 2;  // left and up move towards 0
   const double start = decreasing ? from : to, end = decreasing ? to : from;
   Captioned<VideoRecord> out;
   VideoInfo& info = out.record.info;
-  info.source_id = SourceId(Modality::kVideo, heldout, index);
+  info.source_id = scene_source_id(Modality::kVideo, heldout, index);
   info.encoding = ImageEncoding::kRawRgb8;
   info.height = info.source_height = height;
   info.width = info.source_width = width;
@@ -260,7 +260,7 @@ absl::StatusOr<Captioned<VideoRecord>> MakeVideo(const EmbeddedDatasetOptions& o
     out.record.frames.push_back(frame.Bytes());
   }
   out.caption = absl::StrCat(shape.Phrase(), " moving ", kDirections[direction], " on ",
-                             WithArticle(kPalette[background_colour].name), " background");
+                             with_article(kPalette[background_colour].name), " background");
   return out;
 }
 

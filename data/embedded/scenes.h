@@ -39,24 +39,24 @@ inline constexpr int kBlack =
     kPaletteSize - 1;  // meshes skip it: their views have a black background
 
 // The sample's own generator, seeded by (seed, modality, split, index).
-std::mt19937_64 SampleRng(const EmbeddedDatasetOptions& options, Modality modality, bool heldout,
+std::mt19937_64 sample_rng(const EmbeddedDatasetOptions& options, Modality modality, bool heldout,
                           int64_t index);
 // "a <words>", or "an <words>" before a vowel ("an orange disc").
-std::string WithArticle(const std::string& words);
+std::string with_article(const std::string& words);
 // "embedded/<modality>/<split>/<index, 6 digits>".
-std::string SourceId(Modality modality, bool heldout, int64_t index);
+std::string scene_source_id(Modality modality, bool heldout, int64_t index);
 
 // Images: a soft four-corner gradient around one named colour with 1 to 3 discs/boxes and maybe
 // translucent stripes; e.g. "a red disc and a blue box on a green background with pink stripes".
-absl::StatusOr<Captioned<ImageRecord>> MakeImage(const EmbeddedDatasetOptions& options,
+absl::StatusOr<Captioned<ImageRecord>> make_image(const EmbeddedDatasetOptions& options,
                                                  bool heldout, int64_t index);
 // Videos: one disc or box crossing a gradient background; e.g. "a yellow disc moving left on a
 // blue background". Raw RGB8 frames.
-absl::StatusOr<Captioned<VideoRecord>> MakeVideo(const EmbeddedDatasetOptions& options,
+absl::StatusOr<Captioned<VideoRecord>> make_video(const EmbeddedDatasetOptions& options,
                                                  bool heldout, int64_t index);
 // Meshes: one small shaded box (cube, tall, flat or long), sphere or pyramid near the origin,
 // through the mesh packer's renderer and voxeliser; e.g. "a tall red box".
-absl::StatusOr<Captioned<MeshRecord>> MakeMesh(const EmbeddedDatasetOptions& options, bool heldout,
+absl::StatusOr<Captioned<MeshRecord>> make_mesh(const EmbeddedDatasetOptions& options, bool heldout,
                                                int64_t index);
 
 }  // namespace tetra::data::embedded

@@ -8,10 +8,10 @@
 
 namespace tetra::data {
 
-absl::StatusOr<ShardCatalog> OpenCatalog(const LoaderOptions& options, int64_t* skipped) {
+absl::StatusOr<ShardCatalog> open_catalog(const LoaderOptions& options, int64_t* skipped) {
   std::vector<std::string> paths = options.shards;
   if (paths.empty()) {
-    absl::StatusOr<std::vector<std::string>> listed = ListShards(options.path);
+    absl::StatusOr<std::vector<std::string>> listed = list_shards(options.path);
     if (!listed.ok()) return listed.status();
     paths = std::move(*listed);
   }
@@ -19,7 +19,7 @@ absl::StatusOr<ShardCatalog> OpenCatalog(const LoaderOptions& options, int64_t* 
   std::string first_error;
   for (const std::string& path : paths) {
     absl::StatusOr<std::unique_ptr<ShardSource>> source =
-        ShardSource::Open(path, options.modality, /*load_text=*/false);
+        ShardSource::open(path, options.modality, /*load_text=*/false);
     if (!source.ok()) {
       std::cerr << "tetra data: skipping unreadable shard " << path << ": "
                 << source.status().message() << "\n";

@@ -11,6 +11,6 @@ namespace tetra::data {
 
 // Opens every shard once. Unreadable shards are logged and left out (counted in *skipped, which may
 // be nullptr); no readable shard at all is an error.
-absl::StatusOr<ShardCatalog> OpenCatalog(const LoaderOptions& options, int64_t* skipped);
+absl::StatusOr<ShardCatalog> open_catalog(const LoaderOptions& options, int64_t* skipped);
 
 }  // namespace tetra::data

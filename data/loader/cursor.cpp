@@ -17,14 +17,14 @@ bool LoaderCursor::operator==(const LoaderCursor& o) const {
          next_sample == o.next_sample;
 }
 
-std::string FormatCursor(const LoaderCursor& c) {
+std::string format_cursor(const LoaderCursor& c) {
   return absl::StrCat("epoch=", c.epoch, " start=", c.start, " world=", c.world, " rank=", c.rank,
                       " emitted=", c.emitted, " consumed=", c.consumed,
                       " next_shard=", c.next_shard.empty() ? "-" : c.next_shard,
                       " next_sample=", c.next_sample);
 }
 
-absl::StatusOr<LoaderCursor> ParseCursor(std::string_view view) {
+absl::StatusOr<LoaderCursor> parse_cursor(std::string_view view) {
   const absl::string_view text(view.data(), view.size());
   LoaderCursor c;
   int seen = 0;
@@ -53,12 +53,12 @@ absl::StatusOr<LoaderCursor> ParseCursor(std::string_view view) {
   }
   if (seen != 8) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "loader cursor '", text, "' has ", seen, " fields; FormatCursor writes 8"));
+        "loader cursor '", text, "' has ", seen, " fields; format_cursor writes 8"));
   }
   return c;
 }
 
-absl::StatusOr<ResolutionRule> StageResolution(int stage, Modality modality) {
+absl::StatusOr<ResolutionRule> stage_resolution(int stage, Modality modality) {
   // SPEC 4: images 64-512 / 64-1024 / 64-2048 / same; videos - / 64-512 / 64-1024 / same.
   static constexpr int64_t kImageMax[] = {512, 1024, 2048, 2048};
   static constexpr int64_t kVideoMax[] = {0, 512, 1024, 1024};
@@ -75,7 +75,7 @@ absl::StatusOr<ResolutionRule> StageResolution(int stage, Modality modality) {
   return ResolutionRule{64, max_side, 16};
 }
 
-absl::StatusOr<LoaderCursor> Loader::ResumeCursor(const LoaderOptions& options,
+absl::StatusOr<LoaderCursor> Loader::resume_cursor(const LoaderOptions& options,
                                                   const std::vector<LoaderCursor>& saved) {
   if (saved.empty()) return LoaderCursor{};
   const bool same_world =
@@ -84,7 +84,7 @@ absl::StatusOr<LoaderCursor> Loader::ResumeCursor(const LoaderOptions& options,
         return c.world == options.world || c.world == 0;
       });
   if (same_world) return saved[options.rank];
-  absl::StatusOr<ShardCatalog> catalog = OpenCatalog(options, nullptr);
+  absl::StatusOr<ShardCatalog> catalog = open_catalog(options, nullptr);
   if (!catalog.ok()) return catalog.status();
   const OrderOptions order{options.seed, options.shuffle, options.shuffle_buffer};
   int64_t epoch = saved.front().epoch;
@@ -93,8 +93,8 @@ absl::StatusOr<LoaderCursor> Loader::ResumeCursor(const LoaderOptions& options,
   for (const LoaderCursor& c : saved) {
     if (c.epoch != epoch) continue;  // that rank finished this epoch: it has nothing pending
     EpochWalk walk(*catalog, order, c.epoch, c.start, std::max<int64_t>(1, c.world), c.rank);
-    for (int64_t i = 0; i < c.emitted && !walk.done(); ++i) walk.Next();
-    earliest = std::min(earliest, walk.EarliestPending());
+    for (int64_t i = 0; i < c.emitted && !walk.done(); ++i) walk.next();
+    earliest = std::min(earliest, walk.earliest_pending());
   }
   LoaderCursor resumed;
   resumed.epoch = epoch;

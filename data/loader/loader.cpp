@@ -1,5 +1,5 @@
 // Loader: a schedule (the EpochWalk, under a mutex) hands numbered work items to decode threads;
-// results wait in a reorder map and Next() consumes them strictly in schedule order, so batches do
+// results wait in a reorder map and next() consumes them strictly in schedule order, so batches do
 // not depend on thread timing. Each sample's randomness is seeded by (seed, epoch, global index).
 #include "data/loader/loader.h"
 
@@ -46,7 +46,7 @@ class SourceCache {
         return open_.front().second.get();
       }
     }
-    absl::StatusOr<std::unique_ptr<ShardSource>> source = ShardSource::Open(path, modality, load_text);
+    absl::StatusOr<std::unique_ptr<ShardSource>> source = ShardSource::open(path, modality, load_text);
     if (!source.ok()) return source.status();
     open_.emplace_front(shard, std::move(*source));
     if (open_.size() > kOpenShardsPerThread) open_.pop_back();
@@ -87,7 +87,7 @@ absl::Status CheckOptions(const LoaderOptions& o) {
                             ") must equal the square spatial patch (", o.patch.h, "x", o.patch.w,
                             ")"));
   }
-  return o.modality == Modality::kMesh ? absl::OkStatus() : ValidateResolutionRule(o.resolution);
+  return o.modality == Modality::kMesh ? absl::OkStatus() : validate_resolution_rule(o.resolution);
 }
 
 }  // namespace
@@ -102,7 +102,7 @@ struct Loader::State {
   std::unique_ptr<EpochWalk> walk;  // the schedule
   int64_t epoch = 0;
   int64_t next_seq = 0;      // next work item to hand out
-  int64_t consumed_seq = 0;  // next result Next() takes
+  int64_t consumed_seq = 0;  // next result next() takes
   std::map<int64_t, Result> results;
   bool stopping = false;
   LoaderStats stats;
@@ -125,14 +125,14 @@ struct Loader::State {
 // Replays the schedule to the cursor over integers only, then checks that the stored derived
 // fields agree: a mismatch means the data (or the world size) changed since the cursor was saved.
 absl::Status Loader::State::Position(const LoaderCursor& c) {
-  const std::string where = absl::StrCat("loader cursor (", FormatCursor(c), ")");
+  const std::string where = absl::StrCat("loader cursor (", format_cursor(c), ")");
   if (c.epoch < 0 || c.start < 0 || c.emitted < 0) {
     return absl::InvalidArgumentError(absl::StrCat(where, " has a negative field"));
   }
   if (c.world != 0 && (c.world != options.world || c.rank != options.rank)) {
     return absl::FailedPreconditionError(absl::StrCat(
         where, " was saved by rank ", c.rank, " of ", c.world, ", not rank ", options.rank, " of ",
-        options.world, "; pass every rank's cursor through Loader::ResumeCursor first"));
+        options.world, "; pass every rank's cursor through Loader::resume_cursor first"));
   }
   epoch = c.epoch;
   walk_start = c.start;
@@ -142,14 +142,14 @@ absl::Status Loader::State::Position(const LoaderCursor& c) {
       return absl::OutOfRangeError(absl::StrCat(where, " is past the end of epoch ", c.epoch,
                                                 "; the dataset changed since it was saved"));
     }
-    walk->Next();
+    walk->next();
   }
   if (c.world == 0 || c.emitted == 0) return absl::OkStatus();
-  const int64_t pending = walk->NextToPull();
+  const int64_t pending = walk->next_to_pull();
   std::string shard;
   int64_t local = -1;
   if (pending >= 0) {
-    const auto located = catalog.Locate(pending);
+    const auto located = catalog.locate(pending);
     shard = std::filesystem::path(catalog.paths[located.first]).filename().string();
     local = located.second;
   }
@@ -172,7 +172,7 @@ WorkItem Loader::State::Schedule() {
   WorkItem item;
   item.seq = next_seq++;
   item.epoch = epoch;
-  item.global = walk->Next();
+  item.global = walk->next();
   LoaderCursor& c = item.after;
   c.world = options.world;
   c.rank = options.rank;
@@ -184,9 +184,9 @@ WorkItem Loader::State::Schedule() {
   c.start = walk_start;
   c.emitted = walk->emitted();
   c.consumed = walk->consumed();
-  const int64_t pending = walk->NextToPull();
+  const int64_t pending = walk->next_to_pull();
   if (pending >= 0) {
-    const auto [shard, local] = catalog.Locate(pending);
+    const auto [shard, local] = catalog.locate(pending);
     c.next_shard = std::filesystem::path(catalog.paths[shard]).filename().string();
     c.next_sample = local;
   }
@@ -194,13 +194,13 @@ WorkItem Loader::State::Schedule() {
 }
 
 Result Loader::State::Load(const WorkItem& item, SourceCache* cache) const {
-  const auto [shard, local] = catalog.Locate(item.global);
+  const auto [shard, local] = catalog.locate(item.global);
   absl::StatusOr<const ShardSource*> source =
       cache->Get(shard, catalog.paths[shard], options.modality, options.load_text);
   if (!source.ok()) return {source.status(), item.after};
-  std::mt19937_64 rng(HashSeeds({options.seed, static_cast<uint64_t>(item.epoch),
+  std::mt19937_64 rng(hash_seeds({options.seed, static_cast<uint64_t>(item.epoch),
                                  static_cast<uint64_t>(item.global)}));
-  absl::StatusOr<Sample> sample = (*source)->Load(local, options, options.train ? &rng : nullptr);
+  absl::StatusOr<Sample> sample = (*source)->load(local, options, options.train ? &rng : nullptr);
   if (sample.ok()) {
     sample->global_index = item.global;
     sample->epoch = item.epoch;
@@ -264,13 +264,13 @@ Loader::~Loader() {
   for (std::thread& t : state_->workers) t.join();
 }
 
-absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(const LoaderOptions& options,
+absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoaderOptions& options,
                                                        const LoaderCursor& start) {
   if (absl::Status s = CheckOptions(options); !s.ok()) return s;
   auto state = std::make_unique<State>();
   state->options = options;
   state->order = {options.seed, options.shuffle, options.shuffle_buffer};
-  absl::StatusOr<ShardCatalog> catalog = OpenCatalog(options, &state->stats.skipped_shards);
+  absl::StatusOr<ShardCatalog> catalog = open_catalog(options, &state->stats.skipped_shards);
   if (!catalog.ok()) return catalog.status();
   state->catalog = std::move(*catalog);
   if (state->RankShare() <= 0) {
@@ -284,7 +284,7 @@ absl::StatusOr<std::unique_ptr<Loader>> Loader::Create(const LoaderOptions& opti
   return std::unique_ptr<Loader>(new Loader(std::move(state)));
 }
 
-absl::StatusOr<Batch> Loader::Next() {
+absl::StatusOr<Batch> Loader::next() {
   State& s = *state_;
   Batch batch;
   batch.modality = s.options.modality;

@@ -21,7 +21,7 @@ namespace tetra::data {
 // and stored so a resume can prove it lands on the same sample (and for logs).
 struct LoaderCursor {
   int64_t epoch = 0;
-  int64_t start = 0;    // epoch position where this rank's striping begins (see ResumeCursor)
+  int64_t start = 0;    // epoch position where this rank's striping begins (see resume_cursor)
   int64_t world = 0;    // ranks when saved; 0: a fresh cursor, no checks
   int64_t rank = 0;
   int64_t emitted = 0;  // samples of this rank's epoch stream handed out, corrupt ones included;
@@ -32,9 +32,9 @@ struct LoaderCursor {
   bool operator==(const LoaderCursor& o) const;
 };
 
-// One line of "key=value" pairs, for checkpoints and logs; ParseCursor reads it back.
-std::string FormatCursor(const LoaderCursor& cursor);
-absl::StatusOr<LoaderCursor> ParseCursor(std::string_view text);
+// One line of "key=value" pairs, for checkpoints and logs; parse_cursor reads it back.
+std::string format_cursor(const LoaderCursor& cursor);
+absl::StatusOr<LoaderCursor> parse_cursor(std::string_view text);
 
 struct VideoWindowOptions {
   int64_t frames = 16;    // window length (a multiple of the temporal patch)
@@ -50,7 +50,7 @@ struct LoaderOptions {
   bool shuffle = true;
   int64_t shuffle_buffer = 1024;    // samples
   bool train = true;                // random crops/windows/strides/down-scaling; false: centred
-  ResolutionRule resolution;        // images and video frames; StageResolution() gives SPEC 4's
+  ResolutionRule resolution;        // images and video frames; stage_resolution() gives SPEC 4's
   double downscale_probability = 0; // train only: chance of a random down-scale in [min/side, 1]
   VideoWindowOptions window;
   PatchSpec patch;
@@ -102,17 +102,17 @@ struct LoaderStats {
 };
 
 // SPEC section 4's per-stage resolution ranges (stage 1..4) for images and videos.
-absl::StatusOr<ResolutionRule> StageResolution(int stage, Modality modality);
+absl::StatusOr<ResolutionRule> stage_resolution(int stage, Modality modality);
 
 class Loader {
  public:
   // Errors at once (not mid-run) for a missing dataset path, no readable shard, bad options, or a
   // cursor that does not fit the data.
-  static absl::StatusOr<std::unique_ptr<Loader>> Create(const LoaderOptions& options,
+  static absl::StatusOr<std::unique_ptr<Loader>> create(const LoaderOptions& options,
                                                         const LoaderCursor& start = {});
   ~Loader();  // stops and joins the decode threads
   // Blocks until a batch is ready. Epochs roll over forever.
-  absl::StatusOr<Batch> Next();
+  absl::StatusOr<Batch> next();
   LoaderStats stats() const;
   int64_t total_samples() const;  // readable samples in the dataset
 
@@ -120,7 +120,7 @@ class Loader {
   // Same world size: saved[rank] itself. Otherwise (docs: "Changing the number of ranks"): the
   // earliest epoch among them, from the smallest epoch position any rank had not yet emitted,
   // re-striped over the new ranks; nothing is skipped, a few samples may repeat.
-  static absl::StatusOr<LoaderCursor> ResumeCursor(const LoaderOptions& options,
+  static absl::StatusOr<LoaderCursor> resume_cursor(const LoaderOptions& options,
                                                    const std::vector<LoaderCursor>& saved);
 
  private:

@@ -15,13 +15,13 @@ constexpr uint64_t kBufferTag = 0x6275666665ULL;       // "buffe"
 void Permute(std::vector<int64_t>* values, uint64_t seed) {
   std::mt19937_64 rng(seed);
   for (int64_t i = static_cast<int64_t>(values->size()) - 1; i > 0; --i) {
-    std::swap((*values)[i], (*values)[UniformBelow(rng, static_cast<uint64_t>(i) + 1)]);
+    std::swap((*values)[i], (*values)[uniform_below(rng, static_cast<uint64_t>(i) + 1)]);
   }
 }
 
 }  // namespace
 
-std::pair<size_t, int64_t> ShardCatalog::Locate(int64_t global) const {
+std::pair<size_t, int64_t> ShardCatalog::locate(int64_t global) const {
   const size_t shard =
       static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), global) - starts.begin()) -
       1;
@@ -36,12 +36,12 @@ EpochWalk::EpochWalk(const ShardCatalog& catalog, const OrderOptions& options, i
   std::vector<int64_t> shards(catalog.paths.size());
   std::iota(shards.begin(), shards.end(), int64_t{0});
   const uint64_t e = static_cast<uint64_t>(epoch);
-  if (options.shuffle) Permute(&shards, HashSeeds({options.seed, e, kShardOrderTag}));
+  if (options.shuffle) Permute(&shards, hash_seeds({options.seed, e, kShardOrderTag}));
   for (int64_t shard : shards) {
     std::vector<int64_t> samples(static_cast<size_t>(catalog.starts[shard + 1] - catalog.starts[shard]));
     std::iota(samples.begin(), samples.end(), catalog.starts[shard]);
     if (options.shuffle) {
-      Permute(&samples, HashSeeds({options.seed, e, kSampleOrderTag, static_cast<uint64_t>(shard)}));
+      Permute(&samples, hash_seeds({options.seed, e, kSampleOrderTag, static_cast<uint64_t>(shard)}));
     }
     order_.insert(order_.end(), samples.begin(), samples.end());
   }
@@ -49,7 +49,7 @@ EpochWalk::EpochWalk(const ShardCatalog& catalog, const OrderOptions& options, i
   share_ = first < total ? (total - first + world - 1) / world : 0;
 }
 
-int64_t EpochWalk::Pull() {
+int64_t EpochWalk::pull() {
   const int64_t position = start_ + rank_ + pulled_ * world_;
   ++pulled_;
   return position;
@@ -57,27 +57,27 @@ int64_t EpochWalk::Pull() {
 
 // Counter-based: draw k depends only on the walk's identity and k, never on earlier draws, so the
 // "RNG state" is the number of draws made, which equals emitted().
-uint64_t EpochWalk::Draw(uint64_t n) {
-  const uint64_t h = HashSeeds({options_.seed, static_cast<uint64_t>(epoch_),
+uint64_t EpochWalk::draw(uint64_t n) {
+  const uint64_t h = hash_seeds({options_.seed, static_cast<uint64_t>(epoch_),
                                 static_cast<uint64_t>(start_), static_cast<uint64_t>(world_),
                                 static_cast<uint64_t>(rank_), kBufferTag,
                                 static_cast<uint64_t>(emitted_)});
   return h % n;  // bias below n / 2^64: negligible for any buffer size
 }
 
-int64_t EpochWalk::Next() {
+int64_t EpochWalk::next() {
   const bool buffered = options_.shuffle && options_.shuffle_buffer > 1;
   if (!buffered) {
     ++emitted_;
-    return order_[Pull()];
+    return order_[pull()];
   }
   while (static_cast<int64_t>(buffer_.size()) < options_.shuffle_buffer && pulled_ < share_) {
-    buffer_.push_back(Pull());
+    buffer_.push_back(pull());
   }
-  const size_t j = static_cast<size_t>(Draw(buffer_.size()));
+  const size_t j = static_cast<size_t>(draw(buffer_.size()));
   const int64_t position = buffer_[j];
   if (pulled_ < share_) {
-    buffer_[j] = Pull();
+    buffer_[j] = pull();
   } else {
     buffer_[j] = buffer_.back();
     buffer_.pop_back();
@@ -86,13 +86,13 @@ int64_t EpochWalk::Next() {
   return order_[position];
 }
 
-int64_t EpochWalk::EarliestPending() const {
+int64_t EpochWalk::earliest_pending() const {
   int64_t earliest = pulled_ < share_ ? start_ + rank_ + pulled_ * world_ : catalog_.total();
   for (int64_t position : buffer_) earliest = std::min(earliest, position);
   return earliest;
 }
 
-int64_t EpochWalk::NextToPull() const {
+int64_t EpochWalk::next_to_pull() const {
   return pulled_ < share_ ? order_[start_ + rank_ + pulled_ * world_] : -1;
 }
 

@@ -11,12 +11,12 @@
 
 namespace tetra::data {
 
-// Sample counts of the shards, in ListShards order; global index = shard start + local index.
+// Sample counts of the shards, in list_shards order; global index = shard start + local index.
 struct ShardCatalog {
   std::vector<std::string> paths;
   std::vector<int64_t> starts{0};  // starts[i]: first global index of shard i; back() == total
   int64_t total() const { return starts.back(); }
-  std::pair<size_t, int64_t> Locate(int64_t global) const;  // (shard, index in shard)
+  std::pair<size_t, int64_t> locate(int64_t global) const;  // (shard, index in shard)
 };
 
 struct OrderOptions {
@@ -32,17 +32,17 @@ class EpochWalk {
             int64_t world, int64_t rank);
   bool done() const { return buffer_.empty() && pulled_ >= share_; }
   // The next global sample index (requires !done()).
-  int64_t Next();
+  int64_t next();
   int64_t emitted() const { return emitted_; }
   int64_t consumed() const { return pulled_; }  // positions pulled into the buffer
   // The smallest epoch position this rank has not emitted yet (catalog total when none is left).
-  int64_t EarliestPending() const;
+  int64_t earliest_pending() const;
   // Global index of the next position to be pulled into the buffer (-1 when none is left).
-  int64_t NextToPull() const;
+  int64_t next_to_pull() const;
 
  private:
-  int64_t Pull();  // the global index at the next position of this rank
-  uint64_t Draw(uint64_t n);
+  int64_t pull();  // the global index at the next position of this rank
+  uint64_t draw(uint64_t n);
 
   const ShardCatalog& catalog_;
   OrderOptions options_;

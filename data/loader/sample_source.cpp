@@ -13,12 +13,12 @@ namespace {
 double DrawDownscale(int64_t height, int64_t width, const LoaderOptions& options,
                      std::mt19937_64* rng) {
   if (rng == nullptr || !options.train || options.downscale_probability <= 0) return 1.0;
-  if (UniformUnit(*rng) >= options.downscale_probability) return 1.0;
-  const auto [h, w] = ResizedShape(height, width, options.resolution);
+  if (uniform_unit(*rng) >= options.downscale_probability) return 1.0;
+  const auto [h, w] = resized_shape(height, width, options.resolution);
   const double lowest =
       std::min(1.0, static_cast<double>(options.resolution.min_side) /
                         static_cast<double>(std::max<int64_t>(1, std::min(h, w))));
-  return lowest + (1.0 - lowest) * UniformUnit(*rng);
+  return lowest + (1.0 - lowest) * uniform_unit(*rng);
 }
 
 void TakePixels(const Image& image, Sample* sample) {
@@ -29,70 +29,70 @@ void TakePixels(const Image& image, Sample* sample) {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<ShardSource>> ShardSource::Open(const std::string& path,
+absl::StatusOr<std::unique_ptr<ShardSource>> ShardSource::open(const std::string& path,
                                                                Modality modality, bool load_text) {
   std::unique_ptr<ShardSource> source(new ShardSource());
   source->path_ = path;
   if (modality == Modality::kImage) {
-    auto reader = ImageShardReader::Open(path);
+    auto reader = ImageShardReader::open(path);
     if (!reader.ok()) return reader.status();
     source->images_ = std::move(*reader);
     source->size_ = source->images_->size();
     source->file_ = &source->images_->file();
   } else if (modality == Modality::kVideo) {
-    auto reader = VideoShardReader::Open(path);
+    auto reader = VideoShardReader::open(path);
     if (!reader.ok()) return reader.status();
     source->videos_ = std::move(*reader);
     source->size_ = source->videos_->size();
     source->file_ = &source->videos_->file();
   } else {
-    auto reader = MeshShardReader::Open(path);
+    auto reader = MeshShardReader::open(path);
     if (!reader.ok()) return reader.status();
     source->meshes_ = std::move(*reader);
     source->size_ = source->meshes_->size();
     source->file_ = &source->meshes_->file();
   }
   if (load_text && source->file_ != nullptr) {
-    absl::StatusOr<TextColumns> text = ReadTextColumns(*source->file_);
+    absl::StatusOr<TextColumns> text = read_text_columns(*source->file_);
     if (!text.ok()) return text.status();
     source->text_ = std::move(*text);
   }
   return source;
 }
 
-absl::Status ShardSource::LoadImage(int64_t index, const LoaderOptions& options,
+absl::Status ShardSource::load_image(int64_t index, const LoaderOptions& options,
                                     std::mt19937_64* rng, Sample* sample) const {
-  absl::StatusOr<ImageRecord> record = images_->Read(index);
+  absl::StatusOr<ImageRecord> record = images_->read(index);
   if (!record.ok()) return record.status();
-  absl::StatusOr<Image> image = DecodeRecord(*record, sample->label);
+  absl::StatusOr<Image> image = decode_record(*record, sample->label);
   if (!image.ok()) return image.status();
   sample->source_id = std::move(record->source_id);
   const double downscale = DrawDownscale(image->height, image->width, options, rng);
-  TakePixels(ResizeAndCrop(*image, options.resolution, rng, downscale), sample);
+  TakePixels(resize_and_crop(*image, options.resolution, rng, downscale), sample);
   sample->frames = 1;
   return absl::OkStatus();
 }
 
-absl::Status ShardSource::LoadVideo(int64_t index, const LoaderOptions& options,
+absl::Status ShardSource::load_video(int64_t index, const LoaderOptions& options,
                                     std::mt19937_64* rng, Sample* sample) const {
   const VideoInfo& info = videos_->info(index);
   sample->source_id = info.source_id;
   const std::vector<int64_t> frames =
-      ChooseWindow(info.num_frames, options.window, options.patch.t, rng, &sample->window_start,
+      choose_window(info.num_frames, options.window, options.patch.t, rng, &sample->window_start,
                    &sample->window_stride);
   if (frames.empty()) {
     return absl::DataLossError(absl::StrCat(sample->label, ": clip has ", info.num_frames,
                                             " frames, fewer than one temporal patch (",
                                             options.patch.t, ")"));
   }
-  absl::StatusOr<std::vector<Image>> decoded = videos_->DecodeFrames(index, frames);
+  absl::StatusOr<std::vector<Image>> decoded = videos_->decode_frames(index, frames);
   if (!decoded.ok()) return decoded.status();
   const double downscale = DrawDownscale(info.height, info.width, options, rng);
   // One crop for the whole window: every frame replays the same crop draws.
   const std::mt19937_64 crop_rng = rng != nullptr ? *rng : std::mt19937_64();
   for (const Image& frame : *decoded) {
     std::mt19937_64 frame_rng = crop_rng;
-    TakePixels(ResizeAndCrop(frame, options.resolution, rng != nullptr ? &frame_rng : nullptr,
+    TakePixels(resize_and_crop(frame, options.resolution, rng != nullptr ? &frame_rng : nullptr,
                              downscale),
                sample);
   }
@@ -100,35 +100,35 @@ absl::Status ShardSource::LoadVideo(int64_t index, const LoaderOptions& options,
   return absl::OkStatus();
 }
 
-absl::Status ShardSource::LoadMesh(int64_t index, Sample* sample) const {
+absl::Status ShardSource::load_mesh(int64_t index, Sample* sample) const {
   sample->source_id = meshes_->info(index).source_id;
-  absl::StatusOr<MeshVoxels> voxels = meshes_->ReadVoxels(index);
+  absl::StatusOr<MeshVoxels> voxels = meshes_->read_voxels(index);
   if (!voxels.ok()) return voxels.status();
   sample->voxels = std::move(*voxels);
   return absl::OkStatus();
 }
 
-absl::Status ShardSource::LoadText(int64_t index, Sample* sample) const {
+absl::Status ShardSource::load_text(int64_t index, Sample* sample) const {
   if (text_.captions.empty()) return absl::OkStatus();
   sample->caption = text_.captions[index];
   if (text_.embedding_width == 0) return absl::OkStatus();
-  return ReadTextEmbedding(*file_, index, text_.embedding_width, &sample->text_embedding);
+  return read_text_embedding(*file_, index, text_.embedding_width, &sample->text_embedding);
 }
 
-absl::StatusOr<Sample> ShardSource::Load(int64_t index, const LoaderOptions& options,
+absl::StatusOr<Sample> ShardSource::load(int64_t index, const LoaderOptions& options,
                                          std::mt19937_64* rng) const {
   Sample sample;
   sample.modality = options.modality;
   sample.label = absl::StrCat(path_, "#", index);
   absl::Status s;
   if (images_ != nullptr) {
-    s = LoadImage(index, options, rng, &sample);
+    s = load_image(index, options, rng, &sample);
   } else if (videos_ != nullptr) {
-    s = LoadVideo(index, options, rng, &sample);
+    s = load_video(index, options, rng, &sample);
   } else {
-    s = LoadMesh(index, &sample);
+    s = load_mesh(index, &sample);
   }
-  if (s.ok()) s = LoadText(index, &sample);
+  if (s.ok()) s = load_text(index, &sample);
   if (!s.ok()) return s;
   sample.grid = options.modality == Modality::kMesh
                     ? TokenGrid{1, 0, 0, 0, sample.voxels.count()}

@@ -19,21 +19,21 @@ namespace tetra::data {
 
 class ShardSource {
  public:
-  static absl::StatusOr<std::unique_ptr<ShardSource>> Open(const std::string& path,
+  static absl::StatusOr<std::unique_ptr<ShardSource>> open(const std::string& path,
                                                            Modality modality, bool load_text);
   int64_t size() const { return size_; }
   // `rng` drives every random choice of this sample (nullptr at evaluation).
-  absl::StatusOr<Sample> Load(int64_t index, const LoaderOptions& options,
+  absl::StatusOr<Sample> load(int64_t index, const LoaderOptions& options,
                               std::mt19937_64* rng) const;
 
  private:
   ShardSource() = default;
-  absl::Status LoadImage(int64_t index, const LoaderOptions& options, std::mt19937_64* rng,
+  absl::Status load_image(int64_t index, const LoaderOptions& options, std::mt19937_64* rng,
                          Sample* sample) const;
-  absl::Status LoadVideo(int64_t index, const LoaderOptions& options, std::mt19937_64* rng,
+  absl::Status load_video(int64_t index, const LoaderOptions& options, std::mt19937_64* rng,
                          Sample* sample) const;
-  absl::Status LoadMesh(int64_t index, Sample* sample) const;
-  absl::Status LoadText(int64_t index, Sample* sample) const;
+  absl::Status load_mesh(int64_t index, Sample* sample) const;
+  absl::Status load_text(int64_t index, Sample* sample) const;
 
   std::string path_;
   int64_t size_ = 0;

@@ -19,11 +19,11 @@ struct Image {
 
 // Decodes PNG (8/16 bit, gray/RGB/palette, alpha dropped) or JPEG bytes, sniffed by signature.
 // `name` only labels errors (a file path or "shard.h5#17").
-absl::StatusOr<Image> DecodeImage(const uint8_t* bytes, size_t size, std::string_view name);
-absl::StatusOr<Image> ReadImageFile(const std::string& path);
-// Which decoder DecodeImage would pick for these bytes, from their signature alone.
+absl::StatusOr<Image> decode_image(const uint8_t* bytes, size_t size, std::string_view name);
+absl::StatusOr<Image> read_image_file(const std::string& path);
+// Which decoder decode_image would pick for these bytes, from their signature alone.
 enum class ImageFileFormat { kUnknown, kPng, kJpeg };
-ImageFileFormat SniffImageFormat(const uint8_t* bytes, size_t size);
-absl::Status WritePng(const Image& image, const std::string& path);  // for debugging/eval dumps
+ImageFileFormat sniff_image_format(const uint8_t* bytes, size_t size);
+absl::Status write_png(const Image& image, const std::string& path);  // for debugging/eval dumps
 
 }  // namespace tetra::data

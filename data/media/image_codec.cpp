@@ -169,7 +169,7 @@ absl::StatusOr<Image> DecodeJpeg(const uint8_t* bytes, size_t size, absl::string
 
 }  // namespace
 
-ImageFileFormat SniffImageFormat(const uint8_t* bytes, size_t size) {
+ImageFileFormat sniff_image_format(const uint8_t* bytes, size_t size) {
   static constexpr uint8_t kPngSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
   if (size >= 8 && std::memcmp(bytes, kPngSignature, 8) == 0) return ImageFileFormat::kPng;
   if (size >= 3 && bytes[0] == 0xff && bytes[1] == 0xd8 && bytes[2] == 0xff) {
@@ -178,9 +178,9 @@ ImageFileFormat SniffImageFormat(const uint8_t* bytes, size_t size) {
   return ImageFileFormat::kUnknown;
 }
 
-absl::StatusOr<Image> DecodeImage(const uint8_t* bytes, size_t size, std::string_view label) {
+absl::StatusOr<Image> decode_image(const uint8_t* bytes, size_t size, std::string_view label) {
   const absl::string_view name(label.data(), label.size());
-  switch (SniffImageFormat(bytes, size)) {
+  switch (sniff_image_format(bytes, size)) {
     case ImageFileFormat::kPng:
       return DecodePng(bytes, size, name);
     case ImageFileFormat::kJpeg:
@@ -194,14 +194,14 @@ absl::StatusOr<Image> DecodeImage(const uint8_t* bytes, size_t size, std::string
                          "images are supported"));
 }
 
-absl::StatusOr<Image> ReadImageFile(const std::string& path) {
+absl::StatusOr<Image> read_image_file(const std::string& path) {
   absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(path);
   if (!bytes.ok()) return bytes.status();
-  return DecodeImage(bytes->data(), bytes->size(), path);
+  return decode_image(bytes->data(), bytes->size(), path);
 }
 
-absl::Status WritePng(const Image& image, const std::string& path) {
-  absl::StatusOr<std::vector<uint8_t>> png = EncodePngBytes(image);
+absl::Status write_png(const Image& image, const std::string& path) {
+  absl::StatusOr<std::vector<uint8_t>> png = encode_png_bytes(image);
   if (!png.ok()) {
     return absl::Status(png.status().code(),
                         absl::StrCat("cannot write PNG '", path, "': ", png.status().message()));

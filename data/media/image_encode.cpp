@@ -96,7 +96,7 @@ void WritePngToMemory(PngEncodeJob* job, const Image& image) {
 
 }  // namespace
 
-absl::StatusOr<std::vector<uint8_t>> EncodeJpegBytes(const Image& image, int quality) {
+absl::StatusOr<std::vector<uint8_t>> encode_jpeg_bytes(const Image& image, int quality) {
   if (absl::Status s = CheckImage(image, "JPEG"); !s.ok()) return s;
   auto job = std::make_unique<JpegEncodeJob>();
   job->cinfo.err = jpeg_std_error(&job->error);
@@ -109,7 +109,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeJpegBytes(const Image& image, int qua
   return std::vector<uint8_t>(job->buffer, job->buffer + job->size);
 }
 
-absl::StatusOr<std::vector<uint8_t>> EncodePngBytes(const Image& image) {
+absl::StatusOr<std::vector<uint8_t>> encode_png_bytes(const Image& image) {
   if (absl::Status s = CheckImage(image, "PNG"); !s.ok()) return s;
   auto job = std::make_unique<PngEncodeJob>();
   job->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, job.get(), PngEncodeError, nullptr);

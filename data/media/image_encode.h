@@ -8,7 +8,7 @@
 
 namespace tetra::data {
 
-absl::StatusOr<std::vector<uint8_t>> EncodeJpegBytes(const Image& image, int quality);
-absl::StatusOr<std::vector<uint8_t>> EncodePngBytes(const Image& image);
+absl::StatusOr<std::vector<uint8_t>> encode_jpeg_bytes(const Image& image, int quality);
+absl::StatusOr<std::vector<uint8_t>> encode_png_bytes(const Image& image);
 
 }  // namespace tetra::data

@@ -21,7 +21,7 @@ absl::StatusOr<Image> LoadTexture(const aiScene& scene, const aiString& name,
                                   const std::string& mesh_path) {
   if (const aiTexture* embedded = scene.GetEmbeddedTexture(name.C_Str())) {
     if (embedded->mHeight == 0) {  // a compressed file (PNG/JPEG) held in memory
-      return DecodeImage(reinterpret_cast<const uint8_t*>(embedded->pcData), embedded->mWidth,
+      return decode_image(reinterpret_cast<const uint8_t*>(embedded->pcData), embedded->mWidth,
                          absl::StrCat(mesh_path, " texture ", name.C_Str()));
     }
     Image image{embedded->mHeight, embedded->mWidth, {}};
@@ -34,7 +34,7 @@ absl::StatusOr<Image> LoadTexture(const aiScene& scene, const aiString& name,
   }
   const std::filesystem::path file =
       std::filesystem::path(mesh_path).parent_path() / std::string(name.C_Str());
-  return ReadImageFile(file.string());
+  return read_image_file(file.string());
 }
 
 // The texture (index into mesh->textures, -1 for none) and flat colour of one assimp material.
@@ -131,14 +131,14 @@ absl::Status Normalise(TriangleMesh* mesh, const std::string& path) {
 
 }  // namespace
 
-const std::vector<std::string>& MeshExtensions() {
+const std::vector<std::string>& mesh_extensions() {
   static const std::vector<std::string> extensions = {".obj", ".ply", ".off", ".gltf",
                                                       ".glb", ".3ds", ".stl", ".fbx",
                                                       ".dae"};
   return extensions;
 }
 
-absl::StatusOr<TriangleMesh> LoadMeshFile(const std::string& path) {
+absl::StatusOr<TriangleMesh> load_mesh_file(const std::string& path) {
   Assimp::Importer importer;
   const aiScene* scene = importer.ReadFile(
       path, aiProcess_Triangulate | aiProcess_JoinIdenticalVertices | aiProcess_GenSmoothNormals |

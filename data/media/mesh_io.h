@@ -30,9 +30,9 @@ struct TriangleMesh {
 // Imports `path` with assimp (triangulated, node transforms applied, smooth normals generated) and
 // scales it uniformly so its bounding box is centred and its longest side spans [-0.5, 0.5].
 // Errors name the file: unreadable, no triangles, degenerate (zero-size) geometry.
-absl::StatusOr<TriangleMesh> LoadMeshFile(const std::string& path);
+absl::StatusOr<TriangleMesh> load_mesh_file(const std::string& path);
 
 // The file extensions the mesh packer looks for (lower-case, with the dot).
-const std::vector<std::string>& MeshExtensions();
+const std::vector<std::string>& mesh_extensions();
 
 }  // namespace tetra::data

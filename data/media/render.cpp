@@ -48,7 +48,7 @@ class Rasterizer {
     view_.depth.assign(static_cast<size_t>(r_ * r_), 0.0f);
     projected_.reserve(mesh.positions.size());
     for (const Vec3& p : mesh.positions) {
-      const Vec3 c = ToCamera(camera, p);
+      const Vec3 c = to_camera(camera, p);
       const float inv_z = c[2] > 1e-6f ? 1.0f / c[2] : 0.0f;
       projected_.push_back({camera.fx * c[0] * inv_z + camera.cx,
                             camera.fy * c[1] * inv_z + camera.cy, c[2], inv_z});
@@ -118,8 +118,8 @@ class Rasterizer {
         }
       }
       // Headlight: the view direction from the surface point to the camera centre.
-      const Vec3 pc = ToCamera(camera_, p);
-      const Vec3 nc = Normalised(ToCamera({camera_.rotation, {0, 0, 0}}, n));
+      const Vec3 pc = to_camera(camera_, p);
+      const Vec3 nc = Normalised(to_camera({camera_.rotation, {0, 0, 0}}, n));
       const Vec3 view = Normalised({-pc[0], -pc[1], -pc[2]});
       const float cosine = std::abs(nc[0] * view[0] + nc[1] * view[1] + nc[2] * view[2]);
       light = 0.25f + 0.75f * (std::isfinite(cosine) ? cosine : 1.0f);
@@ -138,14 +138,14 @@ class Rasterizer {
 
 }  // namespace
 
-Vec3 ToCamera(const Camera& camera, const Vec3& p) {
+Vec3 to_camera(const Camera& camera, const Vec3& p) {
   const auto& r = camera.rotation;
   return {r[0] * p[0] + r[1] * p[1] + r[2] * p[2] + camera.translation[0],
           r[3] * p[0] + r[4] * p[1] + r[5] * p[2] + camera.translation[1],
           r[6] * p[0] + r[7] * p[1] + r[8] * p[2] + camera.translation[2]};
 }
 
-std::vector<Camera> SphereCameras(int64_t count, float radius, float fov_degrees,
+std::vector<Camera> sphere_cameras(int64_t count, float radius, float fov_degrees,
                                   int64_t resolution) {
   std::vector<Camera> cameras;
   const double golden = M_PI * (3.0 - std::sqrt(5.0));
@@ -167,7 +167,7 @@ std::vector<Camera> SphereCameras(int64_t count, float radius, float fov_degrees
     Camera cam;
     cam.rotation = {right[0], right[1], right[2], down[0], down[1], down[2],
                     forward[0], forward[1], forward[2]};
-    const Vec3 rc = ToCamera({cam.rotation, {0, 0, 0}}, centre);
+    const Vec3 rc = to_camera({cam.rotation, {0, 0, 0}}, centre);
     cam.translation = {-rc[0], -rc[1], -rc[2]};
     cam.fx = cam.fy = focal;
     cam.cx = cam.cy = 0.5f * static_cast<float>(resolution);
@@ -176,7 +176,7 @@ std::vector<Camera> SphereCameras(int64_t count, float radius, float fov_degrees
   return cameras;
 }
 
-RenderedView RenderView(const TriangleMesh& mesh, const Camera& camera, int64_t resolution) {
+RenderedView render_view(const TriangleMesh& mesh, const Camera& camera, int64_t resolution) {
   return Rasterizer(mesh, camera, resolution).Run();
 }
 

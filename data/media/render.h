@@ -18,7 +18,7 @@ struct Camera {
 
 // `count` cameras at `radius` from the origin, looking at it, spread evenly over the sphere by a
 // Fibonacci lattice, with a square `fov_degrees` field of view on `resolution` pixels.
-std::vector<Camera> SphereCameras(int64_t count, float radius, float fov_degrees,
+std::vector<Camera> sphere_cameras(int64_t count, float radius, float fov_degrees,
                                   int64_t resolution);
 
 struct RenderedView {
@@ -29,9 +29,9 @@ struct RenderedView {
 
 // Z-buffered triangles with perspective-correct colours/UVs (bilinear, repeating textures). Lit
 // meshes get a headlight: albedo * (0.25 + 0.75 |n . v|).
-RenderedView RenderView(const TriangleMesh& mesh, const Camera& camera, int64_t resolution);
+RenderedView render_view(const TriangleMesh& mesh, const Camera& camera, int64_t resolution);
 
 // Camera-space point of a world point.
-Vec3 ToCamera(const Camera& camera, const Vec3& p);
+Vec3 to_camera(const Camera& camera, const Vec3& p);
 
 }  // namespace tetra::data

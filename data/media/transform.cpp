@@ -112,10 +112,10 @@ int64_t CropLength(int64_t side, const ResolutionRule& rule) {
 
 int64_t CropOffset(int64_t slack, std::mt19937_64* rng) {
   if (rng == nullptr) return slack / 2;
-  return static_cast<int64_t>(UniformBelow(*rng, static_cast<uint64_t>(slack) + 1));
+  return static_cast<int64_t>(uniform_below(*rng, static_cast<uint64_t>(slack) + 1));
 }
 
-// ResizeAndCrop has no error channel; a bad rule is made usable rather than crashing mid-run.
+// resize_and_crop has no error channel; a bad rule is made usable rather than crashing mid-run.
 // The stream validates its rule up front, so this only guards direct callers.
 ResolutionRule Sanitize(ResolutionRule rule) {
   rule.multiple = std::max<int64_t>(1, rule.multiple);
@@ -126,7 +126,7 @@ ResolutionRule Sanitize(ResolutionRule rule) {
 
 }  // namespace
 
-absl::Status ValidateResolutionRule(const ResolutionRule& rule) {
+absl::Status validate_resolution_rule(const ResolutionRule& rule) {
   if (rule.min_side < 1 || rule.max_side < rule.min_side) {
     return absl::InvalidArgumentError(
         absl::StrCat("resolution rule: need 1 <= min_side <= max_side, got min_side=",
@@ -140,23 +140,23 @@ absl::Status ValidateResolutionRule(const ResolutionRule& rule) {
   return absl::OkStatus();
 }
 
-Image ResizeBilinear(const Image& image, int64_t height, int64_t width) {
+Image resize_bilinear(const Image& image, int64_t height, int64_t width) {
   const Window all{0, 0, height, width};
   if (height == image.height && width == image.width) return CopyWindow(image, all);
   return ResampleWindow(image, {height, width}, all);
 }
 
-std::pair<int64_t, int64_t> ResizedShape(int64_t height, int64_t width,
+std::pair<int64_t, int64_t> resized_shape(int64_t height, int64_t width,
                                          const ResolutionRule& rule) {
   const Size size = ResizedSize({height, width}, Sanitize(rule));
   return {size.height, size.width};
 }
 
-Image ResizeAndCrop(const Image& image, const ResolutionRule& raw_rule, std::mt19937_64* rng) {
-  return ResizeAndCrop(image, raw_rule, rng, 1.0);
+Image resize_and_crop(const Image& image, const ResolutionRule& raw_rule, std::mt19937_64* rng) {
+  return resize_and_crop(image, raw_rule, rng, 1.0);
 }
 
-Image ResizeAndCrop(const Image& image, const ResolutionRule& raw_rule, std::mt19937_64* rng,
+Image resize_and_crop(const Image& image, const ResolutionRule& raw_rule, std::mt19937_64* rng,
                     double downscale) {
   if (image.height <= 0 || image.width <= 0) return Image{};
   const ResolutionRule rule = Sanitize(raw_rule);

@@ -17,19 +17,19 @@ struct ResolutionRule {
 };
 
 // rng == nullptr means evaluation: centred crop. Bilinear resampling.
-Image ResizeAndCrop(const Image& image, const ResolutionRule& rule, std::mt19937_64* rng);
+Image resize_and_crop(const Image& image, const ResolutionRule& rule, std::mt19937_64* rng);
 // The same with the rule's scale multiplied by `downscale` in (0, 1] (random down-scaling in
 // training); sides never drop below one `multiple`.
-Image ResizeAndCrop(const Image& image, const ResolutionRule& rule, std::mt19937_64* rng,
+Image resize_and_crop(const Image& image, const ResolutionRule& rule, std::mt19937_64* rng,
                     double downscale);
 
 // The size (height, width) the rule resizes an image to, before cropping.
-std::pair<int64_t, int64_t> ResizedShape(int64_t height, int64_t width, const ResolutionRule& rule);
+std::pair<int64_t, int64_t> resized_shape(int64_t height, int64_t width, const ResolutionRule& rule);
 
-// What ResizeAndCrop assumes: 1 <= min_side <= max_side, 1 <= multiple <= max_side.
-absl::Status ValidateResolutionRule(const ResolutionRule& rule);
+// What resize_and_crop assumes: 1 <= min_side <= max_side, 1 <= multiple <= max_side.
+absl::Status validate_resolution_rule(const ResolutionRule& rule);
 
 // Bilinear resampling with half-pixel centres (PyTorch align_corners=false, no antialiasing).
-Image ResizeBilinear(const Image& image, int64_t height, int64_t width);
+Image resize_bilinear(const Image& image, int64_t height, int64_t width);
 
 }  // namespace tetra::data

@@ -44,11 +44,11 @@ class VideoDecoder {
   absl::StatusOr<DecodedClip> Run();
 
  private:
-  absl::Status Open();
+  absl::Status open();
   absl::Status Feed(const AVPacket* packet);  // nullptr flushes the decoder
   absl::Status Take(FramePtr frame);
   absl::Status Emit(const AVFrame& frame);
-  absl::Status Finish();
+  absl::Status finish();
   absl::Status Error(absl::string_view what, int code = 0) const {
     return absl::InvalidArgumentError(absl::StrCat(path_, ": ", what,
                                                    code != 0 ? absl::StrCat(" (", AvError(code), ")")
@@ -74,7 +74,7 @@ class VideoDecoder {
   int64_t decoded_ = 0;
 };
 
-absl::Status VideoDecoder::Open() {
+absl::Status VideoDecoder::open() {
   int rc = avformat_open_input(&format_, path_.c_str(), nullptr, nullptr);
   if (rc < 0) return Error("cannot open as a video file", rc);
   if ((rc = avformat_find_stream_info(format_, nullptr)) < 0) {
@@ -186,7 +186,7 @@ absl::Status VideoDecoder::Feed(const AVPacket* packet) {
 }
 
 // The last decoded frame also covers the output times within its own display duration.
-absl::Status VideoDecoder::Finish() {
+absl::Status VideoDecoder::finish() {
   if (previous_ == nullptr) return Error("contains no decodable frames");
   const double rate = clip_.source_fps > 0 ? clip_.source_fps : clip_.fps;
   const double end = previous_time_ + 1.0 / rate;
@@ -202,7 +202,7 @@ absl::Status VideoDecoder::Finish() {
 }
 
 absl::StatusOr<DecodedClip> VideoDecoder::Run() {
-  if (absl::Status s = Open(); !s.ok()) return s;
+  if (absl::Status s = open(); !s.ok()) return s;
   while (!Full()) {
     const int rc = av_read_frame(format_, packet_);
     if (rc == AVERROR_EOF) break;
@@ -214,13 +214,13 @@ absl::StatusOr<DecodedClip> VideoDecoder::Run() {
   if (!Full()) {
     if (absl::Status s = Feed(nullptr); !s.ok()) return s;
   }
-  if (absl::Status s = Finish(); !s.ok()) return s;
+  if (absl::Status s = finish(); !s.ok()) return s;
   return clip_;
 }
 
 }  // namespace
 
-absl::StatusOr<DecodedClip> DecodeVideoFile(const std::string& path,
+absl::StatusOr<DecodedClip> decode_video_file(const std::string& path,
                                             const VideoDecodeOptions& options,
                                             const std::function<absl::Status(Image&&)>& sink) {
   av_log_set_level(AV_LOG_QUIET);  // errors come back as statuses naming the file

@@ -30,7 +30,7 @@ struct DecodedClip {
 // Calls `sink` once per output frame, in order. Fails (naming the file) when the file cannot be
 // opened, has no video stream, cannot be decoded, or ends much earlier than its header says
 // (truncated); a sink error stops decoding and is returned.
-absl::StatusOr<DecodedClip> DecodeVideoFile(const std::string& path,
+absl::StatusOr<DecodedClip> decode_video_file(const std::string& path,
                                             const VideoDecodeOptions& options,
                                             const std::function<absl::Status(Image&&)>& sink);
 

@@ -50,13 +50,13 @@ void CopyPatch(const RenderedView& view, int64_t x, int64_t y, uint16_t* out) {
   const int64_t top = (y / kPatch) * kPatch, left = (x / kPatch) * kPatch;
   for (int64_t py = 0; py < kPatch; ++py) {
     const uint8_t* row = &view.rgb[((top + py) * view.resolution + left) * 3];
-    for (int64_t k = 0; k < kPatch * 3; ++k) *out++ = FloatToHalf(row[k] / 255.0f);
+    for (int64_t k = 0; k < kPatch * 3; ++k) *out++ = float_to_half(row[k] / 255.0f);
   }
 }
 
 }  // namespace
 
-MeshVoxels VoxelizeViews(const std::vector<Camera>& cameras,
+MeshVoxels voxelize_views(const std::vector<Camera>& cameras,
                          const std::vector<RenderedView>& views) {
   const std::vector<uint8_t> occupied = Occupancy(cameras, views);
   MeshVoxels voxels;
@@ -72,7 +72,7 @@ MeshVoxels VoxelizeViews(const std::vector<Camera>& cameras,
     int64_t best_x = 0, best_y = 0;
     for (size_t v = 0; v < views.size(); ++v) {
       const Camera& cam = cameras[v];
-      const Vec3 pc = ToCamera(cam, centre);
+      const Vec3 pc = to_camera(cam, centre);
       if (pc[2] <= 0 || pc[2] >= best_depth) continue;
       const float x = cam.fx * pc[0] / pc[2] + cam.cx, y = cam.fy * pc[1] / pc[2] + cam.cy;
       const int64_t r = views[v].resolution;

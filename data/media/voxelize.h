@@ -11,6 +11,6 @@
 namespace tetra::data {
 
 // Voxels in (x, y, z) lexicographic order. Views must be square with a side a multiple of 16.
-MeshVoxels VoxelizeViews(const std::vector<Camera>& cameras, const std::vector<RenderedView>& views);
+MeshVoxels voxelize_views(const std::vector<Camera>& cameras, const std::vector<RenderedView>& views);
 
 }  // namespace tetra::data

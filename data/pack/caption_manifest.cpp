@@ -97,7 +97,7 @@ absl::StatusOr<std::vector<CaptionEntry>> ParseJsonLines(const std::string& text
 
 }  // namespace
 
-absl::StatusOr<std::vector<CaptionEntry>> ReadCaptionManifest(const std::string& manifest) {
+absl::StatusOr<std::vector<CaptionEntry>> read_caption_manifest(const std::string& manifest) {
   absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(manifest);
   if (!bytes.ok()) return bytes.status();
   const std::string text(bytes->begin(), bytes->end());

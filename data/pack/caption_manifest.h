@@ -16,6 +16,6 @@ struct CaptionEntry {
 };
 
 // Errors name the manifest and the line. A path listed twice keeps its last caption.
-absl::StatusOr<std::vector<CaptionEntry>> ReadCaptionManifest(const std::string& manifest);
+absl::StatusOr<std::vector<CaptionEntry>> read_caption_manifest(const std::string& manifest);
 
 }  // namespace tetra::data

@@ -23,11 +23,11 @@ absl::StatusOr<std::vector<uint16_t>> EmbedCaptions(const std::vector<std::strin
   std::vector<size_t> rows;
   auto flush = [&]() -> absl::Status {
     if (texts.empty()) return absl::OkStatus();
-    absl::StatusOr<std::vector<float>> out = encoder.Encode(texts);
+    absl::StatusOr<std::vector<float>> out = encoder.encode(texts);
     if (!out.ok()) return out.status();
     const size_t w = static_cast<size_t>(encoder.width());
     for (size_t k = 0; k < rows.size(); ++k) {
-      for (size_t j = 0; j < w; ++j) halves[rows[k] * w + j] = FloatToHalf((*out)[k * w + j]);
+      for (size_t j = 0; j < w; ++j) halves[rows[k] * w + j] = float_to_half((*out)[k * w + j]);
     }
     texts.clear();
     rows.clear();
@@ -52,9 +52,9 @@ absl::StatusOr<int64_t> CaptionShard(const std::string& path,
                                      std::set<std::string>* used, int64_t* samples) {
   std::vector<std::string> ids;
   {
-    absl::StatusOr<std::unique_ptr<ShardFileReader>> shard = ShardFileReader::OpenAny(path);
+    absl::StatusOr<std::unique_ptr<ShardFileReader>> shard = ShardFileReader::open_any(path);
     if (!shard.ok()) return shard.status();
-    absl::StatusOr<std::vector<std::string>> read = (*shard)->Strings(
+    absl::StatusOr<std::vector<std::string>> read = (*shard)->strings(
         absl::StrCat(ModalityGroup((*shard)->modality()), "/source_id"), (*shard)->num_samples());
     if (!read.ok()) return read.status();
     ids = std::move(*read);
@@ -69,7 +69,7 @@ absl::StatusOr<int64_t> CaptionShard(const std::string& path,
     captioned += it->second.empty() ? 0 : 1;
   }
   *samples += static_cast<int64_t>(ids.size());
-  if (absl::Status s = WriteShardCaptions(path, column, encoder, batch); !s.ok()) return s;
+  if (absl::Status s = write_shard_captions(path, column, encoder, batch); !s.ok()) return s;
   return captioned;
 }
 
@@ -87,7 +87,7 @@ std::string ReportText(const PackCaptionsOptions& options, const CaptionReport& 
 
 }  // namespace
 
-absl::Status WriteShardCaptions(const std::string& path, const std::vector<std::string>& captions,
+absl::Status write_shard_captions(const std::string& path, const std::vector<std::string>& captions,
                                 TextEncoder* encoder, int64_t batch) {
   std::vector<uint16_t> embeddings;
   if (encoder != nullptr) {
@@ -95,24 +95,24 @@ absl::Status WriteShardCaptions(const std::string& path, const std::vector<std::
     if (!embedded.ok()) return embedded.status();
     embeddings = std::move(*embedded);
   }
-  absl::StatusOr<std::unique_ptr<ShardFileWriter>> writer = ShardFileWriter::Edit(path);
+  absl::StatusOr<std::unique_ptr<ShardFileWriter>> writer = ShardFileWriter::edit(path);
   if (!writer.ok()) return writer.status();
-  absl::Status s = WriteTextColumns(**writer, captions, embeddings,
+  absl::Status s = write_text_columns(**writer, captions, embeddings,
                                     encoder != nullptr ? encoder->width() : 0,
                                     encoder != nullptr ? encoder->name() : "");
-  if (s.ok()) s = (*writer)->Finish(0);
+  if (s.ok()) s = (*writer)->finish(0);
   return s;
 }
 
-absl::StatusOr<CaptionReport> PackCaptions(const PackCaptionsOptions& options,
+absl::StatusOr<CaptionReport> pack_captions(const PackCaptionsOptions& options,
                                            TextEncoder* encoder) {
   if (options.batch < 1) {
     return absl::InvalidArgumentError(absl::StrCat("pack captions: batch must be >= 1, got ",
                                                    options.batch));
   }
-  absl::StatusOr<std::vector<CaptionEntry>> entries = ReadCaptionManifest(options.manifest);
+  absl::StatusOr<std::vector<CaptionEntry>> entries = read_caption_manifest(options.manifest);
   if (!entries.ok()) return entries.status();
-  absl::StatusOr<std::vector<std::string>> shards = ListShards(options.shards_dir);
+  absl::StatusOr<std::vector<std::string>> shards = list_shards(options.shards_dir);
   if (!shards.ok()) return shards.status();
   std::map<std::string, std::string> captions;
   for (CaptionEntry& e : *entries) captions[e.path] = std::move(e.caption);

@@ -28,10 +28,10 @@ struct CaptionReport {
 // Replaces the /text group of the shard at `path` (any modality) with one caption per sample and,
 // with an encoder (may be null), their fp16 embeddings (`batch` captions per Encode call; "" gets a
 // zero row). Atomic: the shard is rewritten under a temporary name and renamed.
-absl::Status WriteShardCaptions(const std::string& path, const std::vector<std::string>& captions,
+absl::Status write_shard_captions(const std::string& path, const std::vector<std::string>& captions,
                                 TextEncoder* encoder, int64_t batch);
 
 // `encoder` may be null (captions only). Writes <shards_dir>/captions_report.txt.
-absl::StatusOr<CaptionReport> PackCaptions(const PackCaptionsOptions& options, TextEncoder* encoder);
+absl::StatusOr<CaptionReport> pack_captions(const PackCaptionsOptions& options, TextEncoder* encoder);
 
 }  // namespace tetra::data

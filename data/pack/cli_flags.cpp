@@ -5,7 +5,7 @@
 
 namespace tetra::data {
 
-absl::Status CliFlags::Parse(const std::vector<std::string>& args,
+absl::Status CliFlags::parse(const std::vector<std::string>& args,
                              const std::set<std::string>& known,
                              const std::set<std::string>& switches) {
   for (size_t i = 0; i < args.size(); ++i) {
@@ -31,41 +31,41 @@ absl::Status CliFlags::Parse(const std::vector<std::string>& args,
   return absl::OkStatus();
 }
 
-std::string CliFlags::Text(const std::string& flag, const std::string& fallback) const {
+std::string CliFlags::text(const std::string& flag, const std::string& fallback) const {
   auto it = values_.find(flag);
   return it == values_.end() ? fallback : it->second;
 }
 
-absl::Status CliFlags::Positive(const std::string& flag, int64_t* out) const {
-  if (!Has(flag)) return absl::OkStatus();
-  if (!absl::SimpleAtoi(Text(flag), out) || *out <= 0) {
+absl::Status CliFlags::positive(const std::string& flag, int64_t* out) const {
+  if (!has(flag)) return absl::OkStatus();
+  if (!absl::SimpleAtoi(text(flag), out) || *out <= 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(flag, " expects a positive integer, got '", Text(flag), "'"));
+        absl::StrCat(flag, " expects a positive integer, got '", text(flag), "'"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CliFlags::NonNegative(const std::string& flag, int64_t* out) const {
-  if (!Has(flag)) return absl::OkStatus();
-  if (!absl::SimpleAtoi(Text(flag), out) || *out < 0) {
+absl::Status CliFlags::non_negative(const std::string& flag, int64_t* out) const {
+  if (!has(flag)) return absl::OkStatus();
+  if (!absl::SimpleAtoi(text(flag), out) || *out < 0) {
     return absl::InvalidArgumentError(
-        absl::StrCat(flag, " expects an integer >= 0, got '", Text(flag), "'"));
+        absl::StrCat(flag, " expects an integer >= 0, got '", text(flag), "'"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CliFlags::NonNegative(const std::string& flag, double* out) const {
-  if (!Has(flag)) return absl::OkStatus();
-  if (!absl::SimpleAtod(Text(flag), out) || !(*out >= 0)) {
+absl::Status CliFlags::non_negative(const std::string& flag, double* out) const {
+  if (!has(flag)) return absl::OkStatus();
+  if (!absl::SimpleAtod(text(flag), out) || !(*out >= 0)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(flag, " expects a number >= 0, got '", Text(flag), "'"));
+        absl::StrCat(flag, " expects a number >= 0, got '", text(flag), "'"));
   }
   return absl::OkStatus();
 }
 
-absl::Status CliFlags::Required(const std::string& flag, std::string* out) const {
-  if (!Has(flag)) return absl::InvalidArgumentError(absl::StrCat("missing required flag ", flag));
-  *out = Text(flag);
+absl::Status CliFlags::required(const std::string& flag, std::string* out) const {
+  if (!has(flag)) return absl::InvalidArgumentError(absl::StrCat("missing required flag ", flag));
+  *out = text(flag);
   return absl::OkStatus();
 }
 

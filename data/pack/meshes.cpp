@@ -1,4 +1,4 @@
-// PackMeshes: assimp import, V views rendered on the CPU, voxels from depth unprojection, nearest-view
+// pack_meshes: assimp import, V views rendered on the CPU, voxels from depth unprojection, nearest-view
 // patch features; parallel over files.
 #include "data/pack/meshes.h"
 
@@ -14,7 +14,7 @@ namespace {
 
 void StoreView(const Camera& cam, const RenderedView& view, MeshViews* out) {
   out->rgb.insert(out->rgb.end(), view.rgb.begin(), view.rgb.end());
-  for (float z : view.depth) out->depth.push_back(FloatToHalf(z));
+  for (float z : view.depth) out->depth.push_back(float_to_half(z));
   const auto& r = cam.rotation;
   const auto& t = cam.translation;
   out->extrinsics.insert(out->extrinsics.end(), {r[0], r[1], r[2], t[0], r[3], r[4], r[5], t[1],
@@ -25,19 +25,19 @@ void StoreView(const Camera& cam, const RenderedView& view, MeshViews* out) {
 
 }  // namespace
 
-absl::StatusOr<MeshRecord> MeshToRecord(const TriangleMesh& mesh, const std::string& source_id,
+absl::StatusOr<MeshRecord> mesh_to_record(const TriangleMesh& mesh, const std::string& source_id,
                                         const PackMeshesOptions& options) {
   const std::vector<Camera> cameras =
-      SphereCameras(options.views, options.radius, options.fov_degrees, options.resolution);
+      sphere_cameras(options.views, options.radius, options.fov_degrees, options.resolution);
   std::vector<RenderedView> views;
   MeshRecord record;
   record.views.count = options.views;
   record.views.resolution = options.resolution;
   for (const Camera& cam : cameras) {
-    views.push_back(RenderView(mesh, cam, options.resolution));
+    views.push_back(render_view(mesh, cam, options.resolution));
     StoreView(cam, views.back(), &record.views);
   }
-  record.voxels = VoxelizeViews(cameras, views);
+  record.voxels = voxelize_views(cameras, views);
   if (record.voxels.count() == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         source_id, ": no surface is visible from the cameras (degenerate or flat mesh?)"));
@@ -49,14 +49,14 @@ absl::StatusOr<MeshRecord> MeshToRecord(const TriangleMesh& mesh, const std::str
   return record;
 }
 
-absl::StatusOr<MeshRecord> MeshFileToRecord(const std::string& path, const std::string& source_id,
+absl::StatusOr<MeshRecord> mesh_file_to_record(const std::string& path, const std::string& source_id,
                                             const PackMeshesOptions& options) {
-  absl::StatusOr<TriangleMesh> mesh = LoadMeshFile(path);
+  absl::StatusOr<TriangleMesh> mesh = load_mesh_file(path);
   if (!mesh.ok()) return mesh.status();
-  return MeshToRecord(*mesh, source_id, options);
+  return mesh_to_record(*mesh, source_id, options);
 }
 
-absl::StatusOr<PackReport> PackMeshes(const PackMeshesOptions& options) {
+absl::StatusOr<PackReport> pack_meshes(const PackMeshesOptions& options) {
   if (options.views < 1 || options.resolution < 16 || options.resolution % 16 != 0 ||
       !(options.radius > 0.9f) || !(options.fov_degrees > 0 && options.fov_degrees < 179)) {
     return absl::InvalidArgumentError(absl::StrCat(
@@ -64,12 +64,12 @@ absl::StatusOr<PackReport> PackMeshes(const PackMeshesOptions& options) {
         "unit cube) and 0 < fov < 179; got ", options.views, ", ", options.resolution, ", ",
         options.radius, ", ", options.fov_degrees));
   }
-  const PackJob job("meshes", options, MeshExtensions(),
+  const PackJob job("meshes", options, mesh_extensions(),
                     absl::StrCat("views=", options.views, " resolution=", options.resolution,
                                  " radius=", options.radius, " fov=", options.fov_degrees));
   const std::function<absl::StatusOr<MeshRecord>(const PackFile&)> load =
-      [&options](const PackFile& file) { return MeshFileToRecord(file.path, file.relative, options); };
-  return RunPack<MeshShardWriter, MeshRecord>(job, load);
+      [&options](const PackFile& file) { return mesh_file_to_record(file.path, file.relative, options); };
+  return run_pack<MeshShardWriter, MeshRecord>(job, load);
 }
 
 }  // namespace tetra::data

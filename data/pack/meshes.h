@@ -20,14 +20,14 @@ struct PackMeshesOptions : PackFolderOptions {
 
 // A mesh already in world space -> its record: options.views views rendered, voxelised, nearest-view
 // features. Errors start with `source_id`. The embedded dataset feeds procedural meshes in here.
-absl::StatusOr<MeshRecord> MeshToRecord(const TriangleMesh& mesh, const std::string& source_id,
+absl::StatusOr<MeshRecord> mesh_to_record(const TriangleMesh& mesh, const std::string& source_id,
                                         const PackMeshesOptions& options);
 
-// One mesh file -> its record (LoadMeshFile, then MeshToRecord). Load errors name the file, render
+// One mesh file -> its record (load_mesh_file, then mesh_to_record). Load errors name the file, render
 // errors `source_id` (the packer's skip line names the relative path either way).
-absl::StatusOr<MeshRecord> MeshFileToRecord(const std::string& path, const std::string& source_id,
+absl::StatusOr<MeshRecord> mesh_file_to_record(const std::string& path, const std::string& source_id,
                                             const PackMeshesOptions& options);
 
-absl::StatusOr<PackReport> PackMeshes(const PackMeshesOptions& options);
+absl::StatusOr<PackReport> pack_meshes(const PackMeshesOptions& options);
 
 }  // namespace tetra::data

@@ -1,4 +1,4 @@
-// PackImages: each file is validated by decoding it (in parallel); the original bytes are stored.
+// pack_images: each file is validated by decoding it (in parallel); the original bytes are stored.
 #include "data/pack/pack.h"
 
 #include "absl/strings/str_cat.h"
@@ -14,11 +14,11 @@ absl::StatusOr<ImageRecord> LoadImageFile(const PackFile& file) {
   absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(file.path);
   if (!bytes.ok()) return bytes.status();
   if (bytes->empty()) return absl::InvalidArgumentError(absl::StrCat(file.relative, ": empty file"));
-  absl::StatusOr<Image> image = DecodeImage(bytes->data(), bytes->size(), file.relative);
+  absl::StatusOr<Image> image = decode_image(bytes->data(), bytes->size(), file.relative);
   if (!image.ok()) return image.status();
   ImageRecord record;
   record.source_id = file.relative;
-  record.encoding = SniffImageFormat(bytes->data(), bytes->size()) == ImageFileFormat::kPng
+  record.encoding = sniff_image_format(bytes->data(), bytes->size()) == ImageFileFormat::kPng
                         ? ImageEncoding::kPng
                         : ImageEncoding::kJpeg;
   record.height = image->height;
@@ -29,9 +29,9 @@ absl::StatusOr<ImageRecord> LoadImageFile(const PackFile& file) {
 
 }  // namespace
 
-absl::StatusOr<PackReport> PackImages(const PackImagesOptions& options) {
+absl::StatusOr<PackReport> pack_images(const PackImagesOptions& options) {
   const PackJob job("images", options, {".png", ".jpg", ".jpeg"}, "original-bytes");
-  return RunPack<ImageShardWriter, ImageRecord>(job, LoadImageFile);
+  return run_pack<ImageShardWriter, ImageRecord>(job, LoadImageFile);
 }
 
 }  // namespace tetra::data

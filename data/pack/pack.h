@@ -30,6 +30,6 @@ struct PackReport {
   int64_t resumed_shards = 0;        // shards found finished by a --resume run
 };
 
-absl::StatusOr<PackReport> PackImages(const PackImagesOptions& options);
+absl::StatusOr<PackReport> pack_images(const PackImagesOptions& options);
 
 }  // namespace tetra::data

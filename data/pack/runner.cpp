@@ -36,8 +36,8 @@ std::string ShardName(int64_t index) {
 std::string StateText(const PackJob& job, const std::vector<PackFile>& files) {
   uint64_t hash = 0;
   for (const PackFile& f : files) {
-    for (unsigned char c : f.relative) hash = SplitMix64(hash ^ c);
-    hash = SplitMix64(hash ^ 0x2f);
+    for (unsigned char c : f.relative) hash = split_mix64(hash ^ c);
+    hash = split_mix64(hash ^ 0x2f);
   }
   return absl::StrCat("kind ", job.kind, "\nsettings ", job.settings, "\nshard_size ",
                       job.shard_size, "\ninputs ", files.size(), " ", hash, "\n");
@@ -45,7 +45,7 @@ std::string StateText(const PackJob& job, const std::vector<PackFile>& files) {
 
 }  // namespace
 
-std::string SkipLine(const PackFile& file, const absl::Status& status) {
+std::string skip_line(const PackFile& file, const absl::Status& status) {
   const std::string message(status.message());
   if (absl::StartsWith(message, file.relative + ":")) return message;
   if (absl::StartsWith(message, file.path + ":")) {
@@ -54,7 +54,7 @@ std::string SkipLine(const PackFile& file, const absl::Status& status) {
   return absl::StrCat(file.relative, ": ", message);
 }
 
-absl::StatusOr<std::unique_ptr<PackProgress>> PackProgress::Start(const PackJob& job) {
+absl::StatusOr<std::unique_ptr<PackProgress>> PackProgress::start(const PackJob& job) {
   if (job.shard_size <= 0 || job.threads <= 0) {
     return absl::InvalidArgumentError(absl::StrCat("pack ", job.kind, ": shard_size (",
                                                    job.shard_size, ") and threads (", job.threads,
@@ -66,12 +66,12 @@ absl::StatusOr<std::unique_ptr<PackProgress>> PackProgress::Start(const PackJob&
         absl::StrCat("input folder '", job.in_dir, "' does not exist or is not a folder"));
   }
   std::unique_ptr<PackProgress> progress(new PackProgress(job));
-  if (absl::Status s = progress->Scan(); !s.ok()) return s;
-  if (absl::Status s = progress->PrepareOutput(); !s.ok()) return s;
+  if (absl::Status s = progress->scan(); !s.ok()) return s;
+  if (absl::Status s = progress->prepare_output(); !s.ok()) return s;
   return progress;
 }
 
-absl::Status PackProgress::Scan() {
+absl::Status PackProgress::scan() {
   std::error_code ec;
   fs::recursive_directory_iterator it(job_.in_dir, fs::directory_options::skip_permission_denied, ec);
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
@@ -97,7 +97,7 @@ absl::Status PackProgress::Scan() {
   return absl::OkStatus();
 }
 
-absl::Status PackProgress::PrepareOutput() {
+absl::Status PackProgress::prepare_output() {
   std::error_code ec;
   const fs::path state_dir = fs::path(job_.out_dir) / kStateDir;
   const std::string state_path = (state_dir / "state").string();
@@ -118,7 +118,7 @@ absl::Status PackProgress::PrepareOutput() {
           "cannot resume in '", job_.out_dir, "': it holds a pack of other inputs or settings (",
           state_path, "); use an empty folder"));
     }
-    return LoadFinishedShards();
+    return load_finished_shards();
   }
   if (has_shards) {
     return absl::FailedPreconditionError(absl::StrCat("cannot resume in '", job_.out_dir,
@@ -134,7 +134,7 @@ absl::Status PackProgress::PrepareOutput() {
 }
 
 // Each finished shard left "<shard>.done": inputs_end, packed, then its skip lines.
-absl::Status PackProgress::LoadFinishedShards() {
+absl::Status PackProgress::load_finished_shards() {
   const fs::path state_dir = fs::path(job_.out_dir) / kStateDir;
   while (true) {
     const std::string path = (state_dir / (ShardName(report_.shards) + ".done")).string();
@@ -162,11 +162,11 @@ absl::Status PackProgress::LoadFinishedShards() {
   return absl::OkStatus();
 }
 
-std::string PackProgress::NextShardPath() const {
+std::string PackProgress::next_shard_path() const {
   return (fs::path(job_.out_dir) / (ShardName(report_.shards) + ".h5")).string();
 }
 
-absl::Status PackProgress::CommitShard(size_t inputs_end, int64_t packed,
+absl::Status PackProgress::commit_shard(size_t inputs_end, int64_t packed,
                                        std::vector<std::string> skipped) {
   std::string note = absl::StrCat("inputs_end ", inputs_end, "\npacked ", packed, "\n");
   for (const std::string& line : skipped) absl::StrAppend(&note, "skip ", line, "\n");
@@ -179,11 +179,11 @@ absl::Status PackProgress::CommitShard(size_t inputs_end, int64_t packed,
   return absl::OkStatus();
 }
 
-void PackProgress::AddTrailingSkips(std::vector<std::string> skipped) {
+void PackProgress::add_trailing_skips(std::vector<std::string> skipped) {
   for (std::string& line : skipped) report_.skipped.push_back(std::move(line));
 }
 
-absl::StatusOr<PackReport> PackProgress::Finish() {
+absl::StatusOr<PackReport> PackProgress::finish() {
   report_.ignored = ignored_;
   if (report_.packed == 0) {
     return absl::InvalidArgumentError(absl::StrCat(

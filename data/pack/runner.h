@@ -39,21 +39,21 @@ struct PackJob : PackFolderOptions {
 class PackProgress {
  public:
   // Scans the inputs, prepares out_dir and, with job.resume, picks up the finished shards.
-  static absl::StatusOr<std::unique_ptr<PackProgress>> Start(const PackJob& job);
+  static absl::StatusOr<std::unique_ptr<PackProgress>> start(const PackJob& job);
   const std::vector<PackFile>& files() const { return files_; }
   size_t first_input() const { return first_input_; }
-  std::string NextShardPath() const;
+  std::string next_shard_path() const;
   // Records a published shard covering inputs up to `inputs_end` (durable before returning).
-  absl::Status CommitShard(size_t inputs_end, int64_t packed, std::vector<std::string> skipped);
-  void AddTrailingSkips(std::vector<std::string> skipped);
+  absl::Status commit_shard(size_t inputs_end, int64_t packed, std::vector<std::string> skipped);
+  void add_trailing_skips(std::vector<std::string> skipped);
   // Writes out_dir/pack_report.txt; an error when nothing at all could be packed.
-  absl::StatusOr<PackReport> Finish();
+  absl::StatusOr<PackReport> finish();
 
  private:
   explicit PackProgress(PackJob job) : job_(std::move(job)) {}
-  absl::Status Scan();
-  absl::Status PrepareOutput();
-  absl::Status LoadFinishedShards();
+  absl::Status scan();
+  absl::Status prepare_output();
+  absl::Status load_finished_shards();
 
   PackJob job_;
   std::vector<PackFile> files_;
@@ -63,14 +63,14 @@ class PackProgress {
 };
 
 // "relative: reason" for a file that failed to load (the reason alone when it names the file).
-std::string SkipLine(const PackFile& file, const absl::Status& status);
+std::string skip_line(const PackFile& file, const absl::Status& status);
 
 // Loads files on job.threads threads and writes the good ones through Writer (Create(path),
-// Add(const Record&), Finish(), size()).
+// add(const Record&), finish(), size()).
 template <typename Writer, typename Record>
-absl::StatusOr<PackReport> RunPack(const PackJob& job,
+absl::StatusOr<PackReport> run_pack(const PackJob& job,
                                    const std::function<absl::StatusOr<Record>(const PackFile&)>& load) {
-  absl::StatusOr<std::unique_ptr<PackProgress>> started = PackProgress::Start(job);
+  absl::StatusOr<std::unique_ptr<PackProgress>> started = PackProgress::start(job);
   if (!started.ok()) return started.status();
   PackProgress& progress = **started;
   const std::vector<PackFile>& files = progress.files();
@@ -78,34 +78,34 @@ absl::StatusOr<PackReport> RunPack(const PackJob& job,
   std::vector<std::string> skipped;
   auto close_shard = [&](size_t inputs_end) -> absl::Status {
     const int64_t packed = writer->size();
-    absl::Status s = writer->Finish();
+    absl::Status s = writer->finish();
     writer.reset();
     if (!s.ok()) return s;
-    return progress.CommitShard(inputs_end, packed, std::move(skipped));
+    return progress.commit_shard(inputs_end, packed, std::move(skipped));
   };
   auto consume = [&](size_t i, absl::StatusOr<Record>&& record) -> absl::Status {
     if (!record.ok()) {
-      skipped.push_back(SkipLine(files[i], record.status()));
+      skipped.push_back(skip_line(files[i], record.status()));
       return absl::OkStatus();
     }
     if (writer == nullptr) {
-      auto created = Writer::Create(progress.NextShardPath());
+      auto created = Writer::create(progress.next_shard_path());
       if (!created.ok()) return created.status();
       writer = std::move(*created);
     }
-    if (absl::Status s = writer->Add(*record); !s.ok()) return s;
+    if (absl::Status s = writer->add(*record); !s.ok()) return s;
     return writer->size() == job.shard_size ? close_shard(i + 1) : absl::OkStatus();
   };
   const std::function<absl::StatusOr<Record>(size_t)> work = [&](size_t i) {
     return load(files[i]);
   };
   const std::function<absl::Status(size_t, absl::StatusOr<Record>&&)> take = consume;
-  absl::Status s = RunOrdered<absl::StatusOr<Record>>(progress.first_input(), files.size(),
+  absl::Status s = run_ordered<absl::StatusOr<Record>>(progress.first_input(), files.size(),
                                                       job.threads, 2 * job.threads + 2, work, take);
   if (s.ok() && writer != nullptr) s = close_shard(files.size());
   if (!s.ok()) return s;
-  progress.AddTrailingSkips(std::move(skipped));
-  return progress.Finish();
+  progress.add_trailing_skips(std::move(skipped));
+  return progress.finish();
 }
 
 }  // namespace tetra::data

@@ -14,7 +14,7 @@ class TextEncoder {
  public:
   virtual ~TextEncoder() = default;
   // Row-major [texts.size(), width()] embeddings.
-  virtual absl::StatusOr<std::vector<float>> Encode(const std::vector<std::string>& texts) = 0;
+  virtual absl::StatusOr<std::vector<float>> encode(const std::vector<std::string>& texts) = 0;
   virtual int64_t width() const = 0;
   virtual std::string name() const = 0;  // recorded in the shard's /text@encoder
 };

@@ -1,4 +1,4 @@
-// PackVideos: each file is decoded with libav (parallel over files, one thread per file), resampled
+// pack_videos: each file is decoded with libav (parallel over files, one thread per file), resampled
 // to the target rate, and its frames encoded one by one into the shard.
 #include "data/pack/videos.h"
 
@@ -15,9 +15,9 @@ absl::StatusOr<std::vector<uint8_t>> EncodeFrame(const Image& frame,
                                                  const PackVideosOptions& options) {
   switch (options.frame_encoding) {
     case ImageEncoding::kJpeg:
-      return EncodeJpegBytes(frame, options.jpeg_quality);
+      return encode_jpeg_bytes(frame, options.jpeg_quality);
     case ImageEncoding::kPng:
-      return EncodePngBytes(frame);
+      return encode_png_bytes(frame);
     case ImageEncoding::kRawRgb8:
       return frame.rgb;
   }
@@ -36,7 +36,7 @@ absl::StatusOr<VideoRecord> LoadVideoFile(const PackFile& file, const PackVideos
     record.frames.push_back(std::move(*bytes));
     return absl::OkStatus();
   };
-  absl::StatusOr<DecodedClip> clip = DecodeVideoFile(file.path, decode, sink);
+  absl::StatusOr<DecodedClip> clip = decode_video_file(file.path, decode, sink);
   if (!clip.ok()) return clip.status();
   // SPEC 1: a clip is cut to multiples of 4 frames; fewer than 4 cannot make one token.
   if (clip->frames < 4) {
@@ -70,14 +70,14 @@ std::string EncodingSetting(const PackVideosOptions& options) {
 
 }  // namespace
 
-const std::vector<std::string>& VideoExtensions() {
+const std::vector<std::string>& video_extensions() {
   static const std::vector<std::string> extensions = {
       ".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".ts", ".flv", ".ogv",
       ".wmv", ".3gp", ".gif"};
   return extensions;
 }
 
-absl::StatusOr<PackReport> PackVideos(const PackVideosOptions& options) {
+absl::StatusOr<PackReport> pack_videos(const PackVideosOptions& options) {
   if (options.fps < 0 || options.max_side < 0 || options.max_frames < 0 ||
       options.jpeg_quality < 1 || options.jpeg_quality > 100) {
     return absl::InvalidArgumentError(
@@ -85,12 +85,12 @@ absl::StatusOr<PackReport> PackVideos(const PackVideosOptions& options) {
                      "in [1, 100]; got ", options.fps, ", ", options.max_side, ", ",
                      options.max_frames, ", ", options.jpeg_quality));
   }
-  const PackJob job("videos", options, VideoExtensions(),
+  const PackJob job("videos", options, video_extensions(),
                     absl::StrCat("fps=", options.fps, " max_side=", options.max_side,
                                  " max_frames=", options.max_frames, " frames=", EncodingSetting(options)));
   const std::function<absl::StatusOr<VideoRecord>(const PackFile&)> load =
       [&options](const PackFile& file) { return LoadVideoFile(file, options); };
-  return RunPack<VideoShardWriter, VideoRecord>(job, load);
+  return run_pack<VideoShardWriter, VideoRecord>(job, load);
 }
 
 }  // namespace tetra::data

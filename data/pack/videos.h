@@ -19,8 +19,8 @@ struct PackVideosOptions : PackFolderOptions {
 };
 
 // The file extensions the packer looks for (lower-case, with the dot).
-const std::vector<std::string>& VideoExtensions();
+const std::vector<std::string>& video_extensions();
 
-absl::StatusOr<PackReport> PackVideos(const PackVideosOptions& options);
+absl::StatusOr<PackReport> pack_videos(const PackVideosOptions& options);
 
 }  // namespace tetra::data

@@ -48,7 +48,7 @@ H5Space SelectRows(hid_t file_space, const std::vector<hsize_t>& dims, hsize_t f
 }
 
 // Opens an existing shard file read-only; errors say "<context>: ..." and end with `hint` (how to
-// repair it) for files that exist but are not HDF5 or cannot be opened. Call under LockHdf5().
+// repair it) for files that exist but are not HDF5 or cannot be opened. Call under lock_hdf5().
 absl::StatusOr<H5File> OpenShardFile(const std::string& path, absl::string_view context,
                                      absl::string_view hint) {
   std::error_code ec;
@@ -62,7 +62,7 @@ absl::StatusOr<H5File> OpenShardFile(const std::string& path, absl::string_view 
   }
   H5File file(H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT));
   if (!file.valid()) {
-    return Hdf5Error(absl::StatusCode::kDataLoss, context,
+    return hdf5_error(absl::StatusCode::kDataLoss, context,
                      absl::StrCat("cannot open the HDF5 file; ", hint));
   }
   return file;
@@ -77,7 +77,7 @@ absl::StatusOr<std::string> ReadStringAttributeValue(hid_t attribute) {
     return absl::InvalidArgumentError("is not a string");
   }
   if (H5Tis_variable_str(file_type.get()) > 0) {
-    H5Type mem_type = MakeUtf8StringType();
+    H5Type mem_type = make_utf8_string_type();
     char* text = nullptr;
     if (H5Aread(attribute, mem_type.get(), &text) < 0 || text == nullptr) {
       return absl::DataLossError("is unreadable");
@@ -97,7 +97,7 @@ absl::StatusOr<std::string> ReadStringAttributeValue(hid_t attribute) {
 
 }  // namespace
 
-H5Type MakeHalfType() {
+H5Type make_half_type() {
   H5Type type(H5Tcopy(H5T_IEEE_F32LE));
   H5Tset_fields(type.get(), 15, 10, 5, 0, 10);
   H5Tset_size(type.get(), 2);
@@ -108,7 +108,7 @@ H5Type MakeHalfType() {
 
 // ------------------------------------------------------------------------------------ writer ---
 
-absl::StatusOr<std::unique_ptr<ShardFileWriter>> ShardFileWriter::Create(const std::string& path,
+absl::StatusOr<std::unique_ptr<ShardFileWriter>> ShardFileWriter::create(const std::string& path,
                                                                          Modality modality) {
   const std::filesystem::path parent = std::filesystem::path(path).parent_path();
   std::error_code ec;
@@ -116,16 +116,16 @@ absl::StatusOr<std::unique_ptr<ShardFileWriter>> ShardFileWriter::Create(const s
     return absl::NotFoundError(absl::StrCat("cannot create shard '", path, "': folder '",
                                             parent.string(), "' does not exist"));
   }
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   std::unique_ptr<ShardFileWriter> writer(new ShardFileWriter(path, modality));
   const std::string tmp = path + ".tmp";
   writer->file_ = H5File(H5Fcreate(tmp.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-  if (!writer->file_.valid()) return writer->Failed(absl::StrCat("create ", tmp));
+  if (!writer->file_.valid()) return writer->failed(absl::StrCat("create ", tmp));
   return writer;
 }
 
-absl::StatusOr<std::unique_ptr<ShardFileWriter>> ShardFileWriter::Edit(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<ShardFileReader>> original = ShardFileReader::OpenAny(path);
+absl::StatusOr<std::unique_ptr<ShardFileWriter>> ShardFileWriter::edit(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<ShardFileReader>> original = ShardFileReader::open_any(path);
   if (!original.ok()) return original.status();
   const Modality modality = (*original)->modality();
   original->reset();
@@ -136,29 +136,29 @@ absl::StatusOr<std::unique_ptr<ShardFileWriter>> ShardFileWriter::Edit(const std
     return absl::PermissionDeniedError(
         absl::StrCat("cannot copy shard '", path, "' to '", tmp, "': ", ec.message()));
   }
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   std::unique_ptr<ShardFileWriter> writer(new ShardFileWriter(path, modality));
   writer->editing_ = true;
   writer->file_ = H5File(H5Fopen(tmp.c_str(), H5F_ACC_RDWR, H5P_DEFAULT));
-  if (!writer->file_.valid()) return writer->Failed(absl::StrCat("open ", tmp, " for writing"));
+  if (!writer->file_.valid()) return writer->failed(absl::StrCat("open ", tmp, " for writing"));
   return writer;
 }
 
-absl::Status ShardFileWriter::RemoveGroup(const std::string& name) {
-  auto lock = LockHdf5();
+absl::Status ShardFileWriter::remove_group(const std::string& name) {
+  auto lock = lock_hdf5();
   groups_.erase(name);
   if (H5Lexists(file_.get(), name.c_str(), H5P_DEFAULT) <= 0) {
     H5Eclear2(H5E_DEFAULT);
     return absl::OkStatus();
   }
   if (H5Ldelete(file_.get(), name.c_str(), H5P_DEFAULT) < 0) {
-    return Failed(absl::StrCat("remove ", name));
+    return failed(absl::StrCat("remove ", name));
   }
   return absl::OkStatus();
 }
 
 ShardFileWriter::~ShardFileWriter() {
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   tables_.clear();
   groups_.clear();
   if (file_.valid()) {
@@ -167,8 +167,8 @@ ShardFileWriter::~ShardFileWriter() {
   }
 }
 
-absl::Status ShardFileWriter::Failed(const std::string& what) const {
-  return Hdf5Error(absl::StatusCode::kInternal, absl::StrCat("shard '", path_, "'"),
+absl::Status ShardFileWriter::failed(const std::string& what) const {
+  return hdf5_error(absl::StatusCode::kInternal, absl::StrCat("shard '", path_, "'"),
                    absl::StrCat("cannot ", what));
 }
 
@@ -181,16 +181,16 @@ absl::StatusOr<hid_t> ShardFileWriter::Group(const std::string& name) {
   if (!parent.ok()) return parent.status();
   H5PropertyList create = Untimed(H5P_GROUP_CREATE);
   H5Group group(H5Gcreate2(*parent, leaf.c_str(), H5P_DEFAULT, create.get(), H5P_DEFAULT));
-  if (!group.valid()) return Failed(absl::StrCat("create group ", name));
+  if (!group.valid()) return failed(absl::StrCat("create group ", name));
   const hid_t id = group.get();
   groups_.emplace(name, std::move(group));
   return id;
 }
 
-absl::Status ShardFileWriter::DefineTable(const std::string& name, hid_t file_type,
+absl::Status ShardFileWriter::define_table(const std::string& name, hid_t file_type,
                                           const std::vector<hsize_t>& row_dims,
                                           hsize_t chunk_rows, int deflate) {
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   const auto [group_name, leaf] = SplitName(name);
   absl::StatusOr<hid_t> group = Group(group_name);
   if (!group.ok()) return group.status();
@@ -208,22 +208,22 @@ absl::Status ShardFileWriter::DefineTable(const std::string& name, hid_t file_ty
   if (deflate > 0) H5Pset_deflate(create.get(), static_cast<unsigned>(deflate));
   H5Dataset dataset(H5Dcreate2(*group, leaf.c_str(), file_type, space.get(), H5P_DEFAULT,
                                create.get(), H5P_DEFAULT));
-  if (!dataset.valid()) return Failed(absl::StrCat("create ", name));
+  if (!dataset.valid()) return failed(absl::StrCat("create ", name));
   tables_[name] = std::move(dataset);
   rows_[name] = 0;
   row_elems_[name] = elems;
   return absl::OkStatus();
 }
 
-hsize_t ShardFileWriter::Rows(const std::string& name) const {
+hsize_t ShardFileWriter::rows(const std::string& name) const {
   auto it = rows_.find(name);
   return it == rows_.end() ? 0 : it->second;
 }
 
-absl::Status ShardFileWriter::Append(const std::string& name, hid_t mem_type, const void* data,
+absl::Status ShardFileWriter::append(const std::string& name, hid_t mem_type, const void* data,
                                      hsize_t rows) {
   if (rows == 0) return absl::OkStatus();
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   auto it = tables_.find(name);
   if (it == tables_.end()) {
     return absl::InternalError(absl::StrCat("shard '", path_, "': table ", name, " not defined"));
@@ -235,101 +235,101 @@ absl::Status ShardFileWriter::Append(const std::string& name, hid_t mem_type, co
   H5Sget_simple_extent_dims(old_space.get(), dims.data(), nullptr);
   const hsize_t first = dims[0];
   dims[0] += rows;
-  if (H5Dset_extent(dataset, dims.data()) < 0) return Failed(absl::StrCat("extend ", name));
+  if (H5Dset_extent(dataset, dims.data()) < 0) return failed(absl::StrCat("extend ", name));
   H5Space file_space(H5Dget_space(dataset));
   H5Space mem_space = SelectRows(file_space.get(), dims, first, rows);
   if (mem_space.get() < 0 ||
       H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) {
-    return Failed(absl::StrCat("append to ", name));
+    return failed(absl::StrCat("append to ", name));
   }
   rows_[name] = dims[0];
   return absl::OkStatus();
 }
 
-absl::Status ShardFileWriter::WriteColumn(const std::string& name, hid_t file_type,
+absl::Status ShardFileWriter::write_column(const std::string& name, hid_t file_type,
                                           hid_t mem_type, const void* data, hsize_t count,
                                           hsize_t chunk) {
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   const auto [group_name, leaf] = SplitName(name);
   absl::StatusOr<hid_t> group = Group(group_name);
   if (!group.ok()) return group.status();
   H5Space space(H5Screate_simple(1, &count, nullptr));
   H5PropertyList create = Untimed(H5P_DATASET_CREATE);
   if (chunk > 0 && H5Pset_chunk(create.get(), 1, &chunk) < 0) {
-    return Failed(absl::StrCat("write ", name, " chunk layout"));
+    return failed(absl::StrCat("write ", name, " chunk layout"));
   }
   H5Dataset dataset(H5Dcreate2(*group, leaf.c_str(), file_type, space.get(), H5P_DEFAULT,
                                create.get(), H5P_DEFAULT));
   if (!dataset.valid() ||
       (count > 0 && H5Dwrite(dataset.get(), mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)) {
-    return Failed(absl::StrCat("write ", name));
+    return failed(absl::StrCat("write ", name));
   }
   return absl::OkStatus();
 }
 
-absl::Status ShardFileWriter::WriteStrings(const std::string& name,
+absl::Status ShardFileWriter::write_strings(const std::string& name,
                                            const std::vector<std::string>& values) {
   std::vector<const char*> pointers;
   pointers.reserve(values.size());
   for (const std::string& v : values) pointers.push_back(v.c_str());
-  auto lock = LockHdf5();
-  H5Type type = MakeUtf8StringType();
-  return WriteColumn(name, type.get(), type.get(), pointers.data(), pointers.size());
+  auto lock = lock_hdf5();
+  H5Type type = make_utf8_string_type();
+  return write_column(name, type.get(), type.get(), pointers.data(), pointers.size());
 }
 
-absl::Status ShardFileWriter::WriteIntAttribute(const std::string& object, const char* name,
+absl::Status ShardFileWriter::write_int_attribute(const std::string& object, const char* name,
                                                 int64_t value) {
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   absl::StatusOr<hid_t> target = Group(object);
   if (!target.ok()) return target.status();
   H5Space space(H5Screate(H5S_SCALAR));
   H5Attribute attr(H5Acreate2(*target, name, H5T_STD_I64LE, space.get(), H5P_DEFAULT, H5P_DEFAULT));
   if (!attr.valid() || H5Awrite(attr.get(), H5T_NATIVE_INT64, &value) < 0) {
-    return Failed(absl::StrCat("write attribute ", object, "@", name));
+    return failed(absl::StrCat("write attribute ", object, "@", name));
   }
   return absl::OkStatus();
 }
 
-absl::Status ShardFileWriter::WriteStringAttribute(const std::string& object, const char* name,
+absl::Status ShardFileWriter::write_string_attribute(const std::string& object, const char* name,
                                                    const std::string& value) {
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   absl::StatusOr<hid_t> target = Group(object);
   if (!target.ok()) return target.status();
-  H5Type type = MakeUtf8StringType();
+  H5Type type = make_utf8_string_type();
   H5Space space(H5Screate(H5S_SCALAR));
   H5Attribute attr(H5Acreate2(*target, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT));
   const char* text = value.c_str();
   if (!attr.valid() || H5Awrite(attr.get(), type.get(), &text) < 0) {
-    return Failed(absl::StrCat("write attribute ", object, "@", name));
+    return failed(absl::StrCat("write attribute ", object, "@", name));
   }
   return absl::OkStatus();
 }
 
-absl::Status ShardFileWriter::Finish(int64_t num_samples) {
-  if (finished_) return absl::FailedPreconditionError(absl::StrCat(path_, ": Finish() twice"));
-  absl::Status s = editing_ ? absl::OkStatus() : WriteStringAttribute("", kFormatAttr,
+absl::Status ShardFileWriter::finish(int64_t num_samples) {
+  if (finished_) return absl::FailedPreconditionError(absl::StrCat(path_, ": finish() twice"));
+  absl::Status s = editing_ ? absl::OkStatus() : write_string_attribute("", kFormatAttr,
                                                                       kFormatValue);
   if (s.ok() && !editing_) {
-    auto lock = LockHdf5();
+    auto lock = lock_hdf5();
     H5Space space(H5Screate(H5S_SCALAR));
     H5Attribute attr(H5Acreate2(file_.get(), kVersionAttr, H5T_STD_I32LE, space.get(),
                                 H5P_DEFAULT, H5P_DEFAULT));
     const int32_t version = kShardFormatVersion;
     if (!attr.valid() || H5Awrite(attr.get(), H5T_NATIVE_INT32, &version) < 0) {
-      s = Failed("write format_version");
+      s = failed("write format_version");
     }
   }
   if (s.ok() && !editing_) {
-    s = WriteStringAttribute("", kModalityAttr, ModalityName(modality_));
+    s = write_string_attribute("", kModalityAttr, ModalityName(modality_));
   }
-  if (s.ok() && !editing_) s = WriteIntAttribute("", kNumSamplesAttr, num_samples);
+  if (s.ok() && !editing_) s = write_int_attribute("", kNumSamplesAttr, num_samples);
   if (!s.ok()) return s;
   {
-    auto lock = LockHdf5();
+    auto lock = lock_hdf5();
     tables_.clear();
     groups_.clear();
-    if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) return Failed("flush");
-    if (file_.reset() < 0) return Failed("close");
+    if (H5Fflush(file_.get(), H5F_SCOPE_GLOBAL) < 0) return failed("flush");
+    if (file_.reset() < 0) return failed("close");
   }
   finished_ = true;
   const std::string tmp = path_ + ".tmp";
@@ -340,19 +340,19 @@ absl::Status ShardFileWriter::Finish(int64_t num_samples) {
 
 // ------------------------------------------------------------------------------------ reader ---
 
-absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenAny(
+absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::open_any(
     const std::string& path) {
-  return OpenChecked(path, nullptr);
+  return open_checked(path, nullptr);
 }
 
-absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::Open(const std::string& path,
+absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::open(const std::string& path,
                                                                        Modality modality) {
-  return OpenChecked(path, &modality);
+  return open_checked(path, &modality);
 }
 
-absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenChecked(
+absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::open_checked(
     const std::string& path, const Modality* expected) {
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   std::unique_ptr<ShardFileReader> r(new ShardFileReader());
   r->path_ = path;
   r->context_ = absl::StrCat("shard ", path);
@@ -361,14 +361,14 @@ absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenChecked(
       OpenShardFile(path, r->context_, expected != nullptr ? RepackHint(*expected) : "re-pack it");
   if (!file.ok()) return file.status();
   r->file_ = std::move(*file);
-  absl::StatusOr<std::string> format = r->StringAttribute("", kFormatAttr);
+  absl::StatusOr<std::string> format = r->string_attribute("", kFormatAttr);
   if (!format.ok()) return format.status();
   if (*format != kFormatValue) {
     return absl::InvalidArgumentError(absl::StrCat(r->context_, ": format attribute is '", *format,
                                                    "', expected '", kFormatValue,
                                                    "'; this is not a tetra shard"));
   }
-  absl::StatusOr<int64_t> version = r->IntAttribute("", kVersionAttr);
+  absl::StatusOr<int64_t> version = r->int_attribute("", kVersionAttr);
   if (!version.ok()) return version.status();
   if (*version > kShardFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -376,10 +376,10 @@ absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenChecked(
         kShardFormatVersion, "); rebuild tetra or repack"));
   }
   if (*version < 1) {
-    return r->Corrupt(absl::StrCat("format_version ", *version, " is not a valid version"));
+    return r->corrupt(absl::StrCat("format_version ", *version, " is not a valid version"));
   }
   r->version_ = static_cast<int>(*version);
-  absl::StatusOr<std::string> modality = r->StringAttribute("", kModalityAttr);
+  absl::StatusOr<std::string> modality = r->string_attribute("", kModalityAttr);
   if (!modality.ok()) return modality.status();
   Modality stored = Modality::kImage;
   if (!ParseModality(*modality, &stored)) {
@@ -395,25 +395,25 @@ absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::OpenChecked(
                                                    " shard was expected"));
   }
   r->modality_ = stored;
-  absl::StatusOr<int64_t> count = r->IntAttribute("", kNumSamplesAttr);
+  absl::StatusOr<int64_t> count = r->int_attribute("", kNumSamplesAttr);
   if (!count.ok()) return count.status();
-  if (*count < 0) return r->Corrupt(absl::StrCat("num_samples is ", *count));
+  if (*count < 0) return r->corrupt(absl::StrCat("num_samples is ", *count));
   r->num_samples_ = *count;
   return r;
 }
 
 ShardFileReader::~ShardFileReader() {
-  auto lock = LockHdf5();
+  auto lock = lock_hdf5();
   open_.clear();
   file_.reset();
 }
 
-absl::Status ShardFileReader::Corrupt(const std::string& what) const {
+absl::Status ShardFileReader::corrupt(const std::string& what) const {
   return absl::DataLossError(absl::StrCat(context_, ": ", what, "; ", RepackHint(modality_)));
 }
 
-bool ShardFileReader::Has(const std::string& name) const {
-  auto lock = LockHdf5();
+bool ShardFileReader::has(const std::string& name) const {
+  auto lock = lock_hdf5();
   // H5Lexists needs every parent to exist, so walk the path.
   std::string prefix;
   size_t start = 0;
@@ -429,58 +429,58 @@ bool ShardFileReader::Has(const std::string& name) const {
   }
 }
 
-absl::StatusOr<hid_t> ShardFileReader::Dataset(const std::string& name) const {
+absl::StatusOr<hid_t> ShardFileReader::open_dataset(const std::string& name) const {
   auto it = open_.find(name);
   if (it != open_.end()) return it->second.get();
-  if (!Has(name)) return Corrupt(absl::StrCat(name, " is missing"));
+  if (!has(name)) return corrupt(absl::StrCat(name, " is missing"));
   // No chunk cache: an uncompressed chunk is then read straight from the file, so a row range
   // read touches only its own bytes.
   H5PropertyList access(H5Pcreate(H5P_DATASET_ACCESS));
   H5Pset_chunk_cache(access.get(), 0, 0, H5D_CHUNK_CACHE_W0_DEFAULT);
   H5Dataset dataset(H5Dopen2(file_.get(), name.c_str(), access.get()));
   if (!dataset.valid()) {
-    return Hdf5Error(absl::StatusCode::kDataLoss, context_, absl::StrCat("cannot open ", name));
+    return hdf5_error(absl::StatusCode::kDataLoss, context_, absl::StrCat("cannot open ", name));
   }
   const hid_t id = dataset.get();
   open_.emplace(name, std::move(dataset));
   return id;
 }
 
-absl::StatusOr<std::vector<hsize_t>> ShardFileReader::Dims(const std::string& name) const {
-  auto lock = LockHdf5();
-  absl::StatusOr<hid_t> dataset = Dataset(name);
+absl::StatusOr<std::vector<hsize_t>> ShardFileReader::shape(const std::string& name) const {
+  auto lock = lock_hdf5();
+  absl::StatusOr<hid_t> dataset = open_dataset(name);
   if (!dataset.ok()) return dataset.status();
   H5Space space(H5Dget_space(*dataset));
   const int rank = space.valid() ? H5Sget_simple_extent_ndims(space.get()) : -1;
-  if (rank < 0) return Corrupt(absl::StrCat(name, " has no readable shape"));
+  if (rank < 0) return corrupt(absl::StrCat(name, " has no readable shape"));
   std::vector<hsize_t> dims(rank);
   H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr);
   return dims;
 }
 
-absl::Status ShardFileReader::ReadColumnInto(const std::string& name, hid_t mem_type,
+absl::Status ShardFileReader::read_column_into(const std::string& name, hid_t mem_type,
                                              hsize_t count, void* out) const {
   if (count == 0) return absl::OkStatus();
-  auto lock = LockHdf5();
-  absl::StatusOr<hid_t> dataset = Dataset(name);
+  auto lock = lock_hdf5();
+  absl::StatusOr<hid_t> dataset = open_dataset(name);
   if (!dataset.ok()) return dataset.status();
   if (H5Dread(*dataset, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, out) < 0) {
-    return Hdf5Error(absl::StatusCode::kDataLoss, context_, absl::StrCat("cannot read ", name));
+    return hdf5_error(absl::StatusCode::kDataLoss, context_, absl::StrCat("cannot read ", name));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<std::string>> ShardFileReader::Strings(const std::string& name,
+absl::StatusOr<std::vector<std::string>> ShardFileReader::strings(const std::string& name,
                                                                   hsize_t count) const {
-  absl::StatusOr<std::vector<hsize_t>> dims = Dims(name);
+  absl::StatusOr<std::vector<hsize_t>> dims = shape(name);
   if (!dims.ok()) return dims.status();
   if (dims->size() != 1 || (*dims)[0] != count) {
-    return Corrupt(absl::StrCat(name, " must hold ", count, " strings"));
+    return corrupt(absl::StrCat(name, " must hold ", count, " strings"));
   }
-  auto lock = LockHdf5();
-  H5Type type = MakeUtf8StringType();
+  auto lock = lock_hdf5();
+  H5Type type = make_utf8_string_type();
   std::vector<char*> pointers(count, nullptr);
-  if (absl::Status s = ReadColumnInto(name, type.get(), count, pointers.data()); !s.ok()) return s;
+  if (absl::Status s = read_column_into(name, type.get(), count, pointers.data()); !s.ok()) return s;
   std::vector<std::string> values;
   values.reserve(count);
   for (char* p : pointers) {
@@ -490,61 +490,61 @@ absl::StatusOr<std::vector<std::string>> ShardFileReader::Strings(const std::str
   return values;
 }
 
-absl::StatusOr<H5Attribute> ShardFileReader::Attribute(const std::string& object,
+absl::StatusOr<H5Attribute> ShardFileReader::open_attribute(const std::string& object,
                                                       const char* name) const {
   const char* where = object.empty() ? "/" : object.c_str();
   if (H5Aexists_by_name(file_.get(), where, name, H5P_DEFAULT) <= 0) {
     H5Eclear2(H5E_DEFAULT);
-    return Corrupt(absl::StrCat("attribute ", object, "@", name, " is missing"));
+    return corrupt(absl::StrCat("attribute ", object, "@", name, " is missing"));
   }
   H5Attribute attr(H5Aopen_by_name(file_.get(), where, name, H5P_DEFAULT, H5P_DEFAULT));
-  if (!attr.valid()) return Corrupt(absl::StrCat("attribute ", object, "@", name, " is unreadable"));
+  if (!attr.valid()) return corrupt(absl::StrCat("attribute ", object, "@", name, " is unreadable"));
   return attr;
 }
 
-absl::StatusOr<int64_t> ShardFileReader::IntAttribute(const std::string& object,
+absl::StatusOr<int64_t> ShardFileReader::int_attribute(const std::string& object,
                                                       const char* name) const {
-  auto lock = LockHdf5();
-  absl::StatusOr<H5Attribute> attr = Attribute(object, name);
+  auto lock = lock_hdf5();
+  absl::StatusOr<H5Attribute> attr = open_attribute(object, name);
   if (!attr.ok()) return attr.status();
   int64_t value = 0;
   if (H5Aread(attr->get(), H5T_NATIVE_INT64, &value) < 0) {
-    return Hdf5Error(absl::StatusCode::kDataLoss, context_,
+    return hdf5_error(absl::StatusCode::kDataLoss, context_,
                      absl::StrCat("attribute ", object, "@", name, " is not an integer"));
   }
   return value;
 }
 
-absl::StatusOr<std::string> ShardFileReader::StringAttribute(const std::string& object,
+absl::StatusOr<std::string> ShardFileReader::string_attribute(const std::string& object,
                                                              const char* name) const {
-  auto lock = LockHdf5();
-  absl::StatusOr<H5Attribute> attr = Attribute(object, name);
+  auto lock = lock_hdf5();
+  absl::StatusOr<H5Attribute> attr = open_attribute(object, name);
   if (!attr.ok()) return attr.status();
   absl::StatusOr<std::string> value = ReadStringAttributeValue(attr->get());
   if (!value.ok()) {
-    return Corrupt(absl::StrCat("attribute ", object, "@", name, " ", value.status().message()));
+    return corrupt(absl::StrCat("attribute ", object, "@", name, " ", value.status().message()));
   }
   return value;
 }
 
-absl::Status ShardFileReader::ReadRows(const std::string& name, hid_t mem_type, hsize_t first,
+absl::Status ShardFileReader::read_rows(const std::string& name, hid_t mem_type, hsize_t first,
                                        hsize_t rows, void* out) const {
   if (rows == 0) return absl::OkStatus();
-  auto lock = LockHdf5();
-  absl::StatusOr<hid_t> dataset = Dataset(name);
+  auto lock = lock_hdf5();
+  absl::StatusOr<hid_t> dataset = open_dataset(name);
   if (!dataset.ok()) return dataset.status();
   H5Space file_space(H5Dget_space(*dataset));
   const int rank = H5Sget_simple_extent_ndims(file_space.get());
   std::vector<hsize_t> dims(rank);
   H5Sget_simple_extent_dims(file_space.get(), dims.data(), nullptr);
   if (first + rows > dims[0]) {
-    return Corrupt(absl::StrCat(name, ": rows [", first, ", ", first + rows, ") are outside its ",
+    return corrupt(absl::StrCat(name, ": rows [", first, ", ", first + rows, ") are outside its ",
                                 dims[0], " rows"));
   }
   H5Space mem_space = SelectRows(file_space.get(), dims, first, rows);
   if (mem_space.get() < 0 ||
       H5Dread(*dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, out) < 0) {
-    return Hdf5Error(absl::StatusCode::kDataLoss, context_,
+    return hdf5_error(absl::StatusCode::kDataLoss, context_,
                      absl::StrCat("cannot read rows [", first, ", ", first + rows, ") of ", name));
   }
   return absl::OkStatus();

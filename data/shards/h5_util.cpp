@@ -13,7 +13,7 @@ herr_t KeepInnermost(unsigned depth, const H5E_error2_t* error, void* out) {
 
 }  // namespace
 
-std::unique_lock<std::recursive_mutex> LockHdf5() {
+std::unique_lock<std::recursive_mutex> lock_hdf5() {
   static std::recursive_mutex mutex;
   std::unique_lock<std::recursive_mutex> lock(mutex);
   thread_local bool quiet = false;
@@ -24,18 +24,18 @@ std::unique_lock<std::recursive_mutex> LockHdf5() {
   return lock;
 }
 
-std::string TakeHdf5Error() {
+std::string take_hdf5_error() {
   std::string message;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, KeepInnermost, &message);
   H5Eclear2(H5E_DEFAULT);
   return message.empty() ? "no HDF5 detail" : message;
 }
 
-absl::Status Hdf5Error(absl::StatusCode code, absl::string_view context, absl::string_view what) {
-  return absl::Status(code, absl::StrCat(context, ": ", what, " (HDF5: ", TakeHdf5Error(), ")"));
+absl::Status hdf5_error(absl::StatusCode code, absl::string_view context, absl::string_view what) {
+  return absl::Status(code, absl::StrCat(context, ": ", what, " (HDF5: ", take_hdf5_error(), ")"));
 }
 
-H5Type MakeUtf8StringType() {
+H5Type make_utf8_string_type() {
   H5Type type(H5Tcopy(H5T_C_S1));
   H5Tset_size(type.get(), H5T_VARIABLE);
   H5Tset_cset(type.get(), H5T_CSET_UTF8);

@@ -56,15 +56,15 @@ using H5PropertyList = H5Handle<H5Pclose>;
 // safety, and loader threads and the trainer both touch shards. Taking it also turns
 // off HDF5's automatic error printing for the calling thread (the setting is per thread), because
 // errors are reported through absl::Status instead.
-std::unique_lock<std::recursive_mutex> LockHdf5();
+std::unique_lock<std::recursive_mutex> lock_hdf5();
 
 // The most specific message on the calling thread's HDF5 error stack, then clears the stack.
-std::string TakeHdf5Error();
+std::string take_hdf5_error();
 
 // "<context>: <what> (<HDF5 message>)" as an absl::Status with `code`.
-absl::Status Hdf5Error(absl::StatusCode code, absl::string_view context, absl::string_view what);
+absl::Status hdf5_error(absl::StatusCode code, absl::string_view context, absl::string_view what);
 
 // A variable-length UTF-8 string type (what h5py reads back as str).
-H5Type MakeUtf8StringType();
+H5Type make_utf8_string_type();
 
 }  // namespace tetra::data

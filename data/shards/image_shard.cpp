@@ -48,18 +48,18 @@ absl::Status CheckRecord(const ImageRecord& record, const std::string& path) {
 ImageShardWriter::ImageShardWriter(std::unique_ptr<ShardFileWriter> file) : file_(std::move(file)) {}
 ImageShardWriter::~ImageShardWriter() = default;
 
-absl::StatusOr<std::unique_ptr<ImageShardWriter>> ImageShardWriter::Create(
+absl::StatusOr<std::unique_ptr<ImageShardWriter>> ImageShardWriter::create(
     const std::string& path) {
   absl::StatusOr<std::unique_ptr<ShardFileWriter>> file =
-      ShardFileWriter::Create(path, Modality::kImage);
+      ShardFileWriter::create(path, Modality::kImage);
   if (!file.ok()) return file.status();
   return std::unique_ptr<ImageShardWriter>(new ImageShardWriter(std::move(*file)));
 }
 
-absl::Status ImageShardWriter::Add(const ImageRecord& record) {
+absl::Status ImageShardWriter::add(const ImageRecord& record) {
   if (finished_) {
     return absl::FailedPreconditionError(
-        absl::StrCat("shard '", file_->path(), "': Add() after Finish(); create a new writer"));
+        absl::StrCat("shard '", file_->path(), "': add() after finish(); create a new writer"));
   }
   if (absl::Status status = CheckRecord(record, file_->path()); !status.ok()) return status;
   blob_.insert(blob_.end(), record.bytes.begin(), record.bytes.end());
@@ -71,10 +71,10 @@ absl::Status ImageShardWriter::Add(const ImageRecord& record) {
   return absl::OkStatus();
 }
 
-absl::Status ImageShardWriter::Finish() {
+absl::Status ImageShardWriter::finish() {
   const std::string context = absl::StrCat("shard '", file_->path(), "'");
   if (finished_) {
-    return absl::FailedPreconditionError(absl::StrCat(context, ": Finish() called twice"));
+    return absl::FailedPreconditionError(absl::StrCat(context, ": finish() called twice"));
   }
   if (encodings_.empty()) {
     return absl::FailedPreconditionError(
@@ -83,14 +83,14 @@ absl::Status ImageShardWriter::Finish() {
   finished_ = true;
   const hsize_t n = encodings_.size();
   ShardFileWriter& f = *file_;
-  absl::Status s = f.WriteColumn(kData, H5T_STD_U8LE, H5T_NATIVE_UINT8, blob_.data(), blob_.size(),
+  absl::Status s = f.write_column(kData, H5T_STD_U8LE, H5T_NATIVE_UINT8, blob_.data(), blob_.size(),
                                  std::min<hsize_t>(kDataChunkBytes, blob_.size()));
-  if (s.ok()) s = f.WriteColumn(kOffsets, H5T_STD_U64LE, H5T_NATIVE_UINT64, offsets_.data(), n + 1);
-  if (s.ok()) s = f.WriteColumn(kEncoding, H5T_STD_U8LE, H5T_NATIVE_UINT8, encodings_.data(), n);
-  if (s.ok()) s = f.WriteColumn(kHeight, H5T_STD_I64LE, H5T_NATIVE_INT64, heights_.data(), n);
-  if (s.ok()) s = f.WriteColumn(kWidth, H5T_STD_I64LE, H5T_NATIVE_INT64, widths_.data(), n);
-  if (s.ok()) s = f.WriteStrings(kSourceId, source_ids_);
-  if (s.ok()) s = f.Finish(static_cast<int64_t>(n));
+  if (s.ok()) s = f.write_column(kOffsets, H5T_STD_U64LE, H5T_NATIVE_UINT64, offsets_.data(), n + 1);
+  if (s.ok()) s = f.write_column(kEncoding, H5T_STD_U8LE, H5T_NATIVE_UINT8, encodings_.data(), n);
+  if (s.ok()) s = f.write_column(kHeight, H5T_STD_I64LE, H5T_NATIVE_INT64, heights_.data(), n);
+  if (s.ok()) s = f.write_column(kWidth, H5T_STD_I64LE, H5T_NATIVE_INT64, widths_.data(), n);
+  if (s.ok()) s = f.write_strings(kSourceId, source_ids_);
+  if (s.ok()) s = f.finish(static_cast<int64_t>(n));
   // The accumulated bytes are on disk (or lost); do not hold a shard's worth of memory any longer.
   blob_ = {};
   return s;
@@ -103,47 +103,47 @@ ImageShardReader::~ImageShardReader() = default;
 const std::string& ImageShardReader::path() const { return file_->path(); }
 int ImageShardReader::format_version() const { return file_->format_version(); }
 
-absl::StatusOr<std::unique_ptr<ImageShardReader>> ImageShardReader::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<ImageShardReader>> ImageShardReader::open(const std::string& path) {
   absl::StatusOr<std::unique_ptr<ShardFileReader>> file =
-      ShardFileReader::Open(path, Modality::kImage);
+      ShardFileReader::open(path, Modality::kImage);
   if (!file.ok()) return file.status();
   std::unique_ptr<ImageShardReader> reader(new ImageShardReader(std::move(*file)));
-  if (absl::Status s = reader->LoadIndex(); !s.ok()) return s;
+  if (absl::Status s = reader->load_index(); !s.ok()) return s;
   return reader;
 }
 
 // Loads the small per-sample columns. Offsets must start at 0, grow strictly (no sample is empty)
-// and end at the blob's size, so every later Read() stays inside the blob.
-absl::Status ImageShardReader::LoadIndex() {
+// and end at the blob's size, so every later read() stays inside the blob.
+absl::Status ImageShardReader::load_index() {
   const ShardFileReader& f = *file_;
   const hsize_t n = static_cast<hsize_t>(f.num_samples());
-  absl::StatusOr<std::vector<hsize_t>> blob = f.Dims(kData);
+  absl::StatusOr<std::vector<hsize_t>> blob = f.shape(kData);
   if (!blob.ok()) return blob.status();
-  if (blob->size() != 1) return f.Corrupt(absl::StrCat(kData, " is not a 1-D dataset"));
-  auto offsets = f.Column<uint64_t>(kOffsets, H5T_NATIVE_UINT64, n + 1);
-  auto encodings = f.Column<uint8_t>(kEncoding, H5T_NATIVE_UINT8, n);
-  auto heights = f.Column<int64_t>(kHeight, H5T_NATIVE_INT64, n);
-  auto widths = f.Column<int64_t>(kWidth, H5T_NATIVE_INT64, n);
-  auto ids = f.Strings(kSourceId, n);
+  if (blob->size() != 1) return f.corrupt(absl::StrCat(kData, " is not a 1-D dataset"));
+  auto offsets = f.column<uint64_t>(kOffsets, H5T_NATIVE_UINT64, n + 1);
+  auto encodings = f.column<uint8_t>(kEncoding, H5T_NATIVE_UINT8, n);
+  auto heights = f.column<int64_t>(kHeight, H5T_NATIVE_INT64, n);
+  auto widths = f.column<int64_t>(kWidth, H5T_NATIVE_INT64, n);
+  auto ids = f.strings(kSourceId, n);
   for (const absl::Status& s : {offsets.status(), encodings.status(), heights.status(),
                                 widths.status(), ids.status()}) {
     if (!s.ok()) return s;
   }
   const uint64_t blob_size = (*blob)[0];
   if (offsets->front() != 0 || offsets->back() != blob_size) {
-    return f.Corrupt(absl::StrCat(kOffsets, " span [", offsets->front(), ", ", offsets->back(),
+    return f.corrupt(absl::StrCat(kOffsets, " span [", offsets->front(), ", ", offsets->back(),
                                   "] but ", kData, " holds ", blob_size, " bytes"));
   }
   for (hsize_t i = 0; i < n; ++i) {
     if ((*offsets)[i + 1] <= (*offsets)[i]) {
-      return f.Corrupt(absl::StrCat("sample ", i, " has an empty or negative byte range"));
+      return f.corrupt(absl::StrCat("sample ", i, " has an empty or negative byte range"));
     }
     if ((*encodings)[i] > static_cast<uint8_t>(ImageEncoding::kJpeg)) {
-      return f.Corrupt(absl::StrCat("sample ", i, " has unknown encoding ",
+      return f.corrupt(absl::StrCat("sample ", i, " has unknown encoding ",
                                     static_cast<int>((*encodings)[i])));
     }
     if ((*heights)[i] <= 0 || (*widths)[i] <= 0) {
-      return f.Corrupt(
+      return f.corrupt(
           absl::StrCat("sample ", i, " has size ", (*heights)[i], "x", (*widths)[i]));
     }
   }
@@ -155,7 +155,7 @@ absl::Status ImageShardReader::LoadIndex() {
   return absl::OkStatus();
 }
 
-absl::StatusOr<ImageRecord> ImageShardReader::Read(int64_t index) const {
+absl::StatusOr<ImageRecord> ImageShardReader::read(int64_t index) const {
   if (index < 0 || index >= size()) {
     return absl::OutOfRangeError(
         absl::StrCat("shard ", path(), ": sample ", index, " is outside [0, ", size(), ")"));
@@ -166,7 +166,7 @@ absl::StatusOr<ImageRecord> ImageShardReader::Read(int64_t index) const {
   record.height = heights_[index];
   record.width = widths_[index];
   record.bytes.resize(offsets_[index + 1] - offsets_[index]);
-  if (absl::Status s = file_->ReadRows(kData, H5T_NATIVE_UINT8, offsets_[index],
+  if (absl::Status s = file_->read_rows(kData, H5T_NATIVE_UINT8, offsets_[index],
                                        record.bytes.size(), record.bytes.data());
       !s.ok()) {
     return s;
@@ -174,15 +174,15 @@ absl::StatusOr<ImageRecord> ImageShardReader::Read(int64_t index) const {
   return record;
 }
 
-absl::StatusOr<Image> ImageShardReader::ReadImage(int64_t index) const {
-  absl::StatusOr<ImageRecord> record = Read(index);
+absl::StatusOr<Image> ImageShardReader::read_image(int64_t index) const {
+  absl::StatusOr<ImageRecord> record = read(index);
   if (!record.ok()) return record.status();
-  return DecodeRecord(*record, absl::StrCat(path(), "#", index));
+  return decode_record(*record, absl::StrCat(path(), "#", index));
 }
 
 // ------------------------------------------------------------------------------------ records ---
 
-absl::StatusOr<Image> DecodeRecord(const ImageRecord& record, std::string_view label) {
+absl::StatusOr<Image> decode_record(const ImageRecord& record, std::string_view label) {
   const absl::string_view name(label.data(), label.size());
   if (record.encoding == ImageEncoding::kRawRgb8) {
     if (record.bytes.size() != static_cast<size_t>(record.height * record.width * 3)) {
@@ -192,7 +192,7 @@ absl::StatusOr<Image> DecodeRecord(const ImageRecord& record, std::string_view l
     }
     return Image{record.height, record.width, record.bytes};
   }
-  absl::StatusOr<Image> decoded = DecodeImage(record.bytes.data(), record.bytes.size(), label);
+  absl::StatusOr<Image> decoded = decode_image(record.bytes.data(), record.bytes.size(), label);
   if (!decoded.ok()) return decoded.status();
   if (decoded->height != record.height || decoded->width != record.width) {
     return absl::DataLossError(absl::StrCat(name, ": decodes to ", decoded->height, "x",
@@ -202,7 +202,7 @@ absl::StatusOr<Image> DecodeRecord(const ImageRecord& record, std::string_view l
   return decoded;
 }
 
-absl::StatusOr<std::vector<std::string>> ListShards(const std::string& dir) {
+absl::StatusOr<std::vector<std::string>> list_shards(const std::string& dir) {
   const std::string hint =
       absl::StrCat("pack a dataset with `tetra-data pack images|videos|meshes --in DIR --out ",
                    dir, "`");

@@ -28,15 +28,15 @@ struct ImageRecord {
 class ShardFileReader;
 class ShardFileWriter;
 
-// Records accumulate in memory (a shard is bounded by the packer's shard_size) and Finish() writes
+// Records accumulate in memory (a shard is bounded by the packer's shard_size) and finish() writes
 // the columns at once through a ShardFileWriter: "<path>.tmp", fsync, rename, so a shard exists
 // whole or not at all.
 class ImageShardWriter {
  public:
-  static absl::StatusOr<std::unique_ptr<ImageShardWriter>> Create(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<ImageShardWriter>> create(const std::string& path);
   ~ImageShardWriter();
-  absl::Status Add(const ImageRecord& record);
-  absl::Status Finish();
+  absl::Status add(const ImageRecord& record);
+  absl::Status finish();
   int64_t size() const { return static_cast<int64_t>(encodings_.size()); }
 
  private:
@@ -52,25 +52,25 @@ class ImageShardWriter {
   std::vector<std::string> source_ids_;
 };
 
-// Open() validates the file and loads the small per-sample columns; Read() then fetches one
+// open() validates the file and loads the small per-sample columns; read() then fetches one
 // sample's byte range from the blob and nothing else. Use one reader from one thread at a time;
 // separate readers may run concurrently (tetra_data serializes its HDF5 calls internally).
 class ImageShardReader {
  public:
   // Checks the format attribute and version; errors name the file and suggest a fix.
-  static absl::StatusOr<std::unique_ptr<ImageShardReader>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<ImageShardReader>> open(const std::string& path);
   ~ImageShardReader();
   int64_t size() const { return static_cast<int64_t>(encodings_.size()); }
   const std::string& path() const;
   int format_version() const;  // as stored in the file (<= kShardFormatVersion)
   const ShardFileReader& file() const { return *file_; }
-  absl::StatusOr<ImageRecord> Read(int64_t index) const;
+  absl::StatusOr<ImageRecord> read(int64_t index) const;
   // Read + decode (raw pixels are copied, PNG/JPEG decoded).
-  absl::StatusOr<Image> ReadImage(int64_t index) const;
+  absl::StatusOr<Image> read_image(int64_t index) const;
 
  private:
   explicit ImageShardReader(std::unique_ptr<ShardFileReader> file);
-  absl::Status LoadIndex();
+  absl::Status load_index();
   std::unique_ptr<ShardFileReader> file_;
   std::vector<uint64_t> offsets_;
   std::vector<uint8_t> encodings_;
@@ -81,9 +81,9 @@ class ImageShardReader {
 
 // A record's pixels: raw RGB8 copied, PNG/JPEG decoded; the result must match the stored size.
 // `name` labels errors (e.g. "shard.h5#17").
-absl::StatusOr<Image> DecodeRecord(const ImageRecord& record, std::string_view name);
+absl::StatusOr<Image> decode_record(const ImageRecord& record, std::string_view name);
 
 // All "*.h5" shard files under `dir`, sorted. A missing or empty folder is an error naming it.
-absl::StatusOr<std::vector<std::string>> ListShards(const std::string& dir);
+absl::StatusOr<std::vector<std::string>> list_shards(const std::string& dir);
 
 }  // namespace tetra::data

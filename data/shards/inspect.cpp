@@ -29,16 +29,16 @@ absl::StatusOr<std::vector<std::string>> DescribeSamples(const std::string& path
                                                          int64_t count) {
   std::vector<std::string> lines;
   if (modality == Modality::kImage) {
-    auto reader = ImageShardReader::Open(path);
+    auto reader = ImageShardReader::open(path);
     if (!reader.ok()) return reader.status();
     for (int64_t i = 0; i < count; ++i) {
-      absl::StatusOr<ImageRecord> r = (*reader)->Read(i);
+      absl::StatusOr<ImageRecord> r = (*reader)->read(i);
       if (!r.ok()) return r.status();
       lines.push_back(absl::StrCat(r->source_id, "  ", r->height, "x", r->width, "  ",
                                    EncodingName(r->encoding), "  ", r->bytes.size(), " bytes"));
     }
   } else if (modality == Modality::kVideo) {
-    auto reader = VideoShardReader::Open(path);
+    auto reader = VideoShardReader::open(path);
     if (!reader.ok()) return reader.status();
     for (int64_t i = 0; i < count; ++i) {
       const VideoInfo& v = (*reader)->info(i);
@@ -48,13 +48,13 @@ absl::StatusOr<std::vector<std::string>> DescribeSamples(const std::string& path
                                    EncodingName(v.encoding)));
     }
   } else {
-    auto reader = MeshShardReader::Open(path);
+    auto reader = MeshShardReader::open(path);
     if (!reader.ok()) return reader.status();
     for (int64_t i = 0; i < count; ++i) {
       const MeshInfo& m = (*reader)->info(i);
       lines.push_back(absl::StrCat(m.source_id, "  ", m.num_voxels, " voxels  ", m.num_views,
                                    " views  ", m.num_vertices, " vertices ", m.num_faces,
-                                   " faces  colour: ", MeshColourName(m.colour)));
+                                   " faces  colour: ", mesh_colour_name(m.colour)));
     }
   }
   return lines;
@@ -62,11 +62,11 @@ absl::StatusOr<std::vector<std::string>> DescribeSamples(const std::string& path
 
 }  // namespace
 
-absl::StatusOr<std::string> DescribeShard(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<ShardFileReader>> file = ShardFileReader::OpenAny(path);
+absl::StatusOr<std::string> describe_shard(const std::string& path) {
+  absl::StatusOr<std::unique_ptr<ShardFileReader>> file = ShardFileReader::open_any(path);
   if (!file.ok()) return file.status();
   const ShardFileReader& f = **file;
-  absl::StatusOr<TextColumns> text = ReadTextColumns(f);
+  absl::StatusOr<TextColumns> text = read_text_columns(f);
   if (!text.ok()) return text.status();
   std::string out = absl::StrCat("shard: ", path, "\nformat: tetra-shard\nformat_version: ",
                                  f.format_version(), "\nmodality: ", ModalityName(f.modality()),
@@ -91,8 +91,8 @@ absl::StatusOr<std::string> DescribeShard(const std::string& path) {
   return out;
 }
 
-absl::StatusOr<Modality> ShardModality(const std::string& path) {
-  auto shard = ShardFileReader::OpenAny(path);
+absl::StatusOr<Modality> shard_modality(const std::string& path) {
+  auto shard = ShardFileReader::open_any(path);
   if (!shard.ok()) return shard.status();
   return (*shard)->modality();
 }

@@ -7,8 +7,8 @@
 
 namespace tetra::data {
 
-absl::StatusOr<std::string> DescribeShard(const std::string& path);
+absl::StatusOr<std::string> describe_shard(const std::string& path);
 // The modality a shard file holds (its root attribute), for tools that take any shard folder.
-absl::StatusOr<Modality> ShardModality(const std::string& path);
+absl::StatusOr<Modality> shard_modality(const std::string& path);
 
 }  // namespace tetra::data

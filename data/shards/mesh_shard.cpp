@@ -25,7 +25,7 @@ constexpr char kResolutionAttr[] = "view_resolution";
 
 }  // namespace
 
-const char* MeshColourName(MeshColour colour) {
+const char* mesh_colour_name(MeshColour colour) {
   switch (colour) {
     case MeshColour::kShaded:
       return "fixed-shading";
@@ -45,31 +45,31 @@ MeshShardReader::MeshShardReader(std::unique_ptr<ShardFileReader> file) : file_(
 MeshShardReader::~MeshShardReader() = default;
 const std::string& MeshShardReader::path() const { return file_->path(); }
 
-absl::StatusOr<std::unique_ptr<MeshShardWriter>> MeshShardWriter::Create(const std::string& path) {
+absl::StatusOr<std::unique_ptr<MeshShardWriter>> MeshShardWriter::create(const std::string& path) {
   absl::StatusOr<std::unique_ptr<ShardFileWriter>> file =
-      ShardFileWriter::Create(path, Modality::kMesh);
+      ShardFileWriter::create(path, Modality::kMesh);
   if (!file.ok()) return file.status();
   ShardFileWriter& f = **file;
-  H5Type half = MakeHalfType();
-  absl::Status s = f.DefineTable(kCoords, H5T_STD_U8LE, {3}, 4096, 0);
-  if (s.ok()) s = f.DefineTable(kFeatures, half.get(), {kVoxelFeatureWidth}, 256, 0);
+  H5Type half = make_half_type();
+  absl::Status s = f.define_table(kCoords, H5T_STD_U8LE, {3}, 4096, 0);
+  if (s.ok()) s = f.define_table(kFeatures, half.get(), {kVoxelFeatureWidth}, 256, 0);
   if (!s.ok()) return s;
   return std::unique_ptr<MeshShardWriter>(new MeshShardWriter(std::move(*file)));
 }
 
 // Views are kept for evaluation, off the training hot path: one deflated chunk per view.
-absl::Status MeshShardWriter::DefineViewTables(int64_t resolution) {
+absl::Status MeshShardWriter::define_view_tables(int64_t resolution) {
   const hsize_t r = static_cast<hsize_t>(resolution);
-  H5Type half = MakeHalfType();
-  absl::Status s = file_->DefineTable(kViewRgb, H5T_STD_U8LE, {r, r, 3}, 1, 1);
-  if (s.ok()) s = file_->DefineTable(kViewDepth, half.get(), {r, r}, 1, 1);
-  if (s.ok()) s = file_->DefineTable(kExtrinsics, H5T_IEEE_F32LE, {4, 4}, 64, 0);
-  if (s.ok()) s = file_->DefineTable(kIntrinsics, H5T_IEEE_F32LE, {3, 3}, 64, 0);
+  H5Type half = make_half_type();
+  absl::Status s = file_->define_table(kViewRgb, H5T_STD_U8LE, {r, r, 3}, 1, 1);
+  if (s.ok()) s = file_->define_table(kViewDepth, half.get(), {r, r}, 1, 1);
+  if (s.ok()) s = file_->define_table(kExtrinsics, H5T_IEEE_F32LE, {4, 4}, 64, 0);
+  if (s.ok()) s = file_->define_table(kIntrinsics, H5T_IEEE_F32LE, {3, 3}, 64, 0);
   resolution_ = resolution;
   return s;
 }
 
-absl::Status MeshShardWriter::Add(const MeshRecord& record) {
+absl::Status MeshShardWriter::add(const MeshRecord& record) {
   const std::string where =
       absl::StrCat("shard '", file_->path(), "': mesh '", record.info.source_id, "'");
   const MeshVoxels& voxels = record.voxels;
@@ -87,19 +87,19 @@ absl::Status MeshShardWriter::Add(const MeshRecord& record) {
                                                    views.count, " views of ", views.resolution, "^2"));
   }
   if (resolution_ == 0) {
-    if (absl::Status s = DefineViewTables(views.resolution); !s.ok()) return s;
+    if (absl::Status s = define_view_tables(views.resolution); !s.ok()) return s;
   } else if (views.resolution != resolution_) {
     return absl::InvalidArgumentError(absl::StrCat(where, " has views of ", views.resolution,
                                                    "^2 but this shard holds ", resolution_, "^2"));
   }
-  H5Type half = MakeHalfType();
+  H5Type half = make_half_type();
   const hsize_t v = static_cast<hsize_t>(views.count);
-  absl::Status s = file_->Append(kCoords, H5T_NATIVE_UINT8, voxels.coords.data(), n);
-  if (s.ok()) s = file_->Append(kFeatures, half.get(), voxels.features.data(), n);
-  if (s.ok()) s = file_->Append(kViewRgb, H5T_NATIVE_UINT8, views.rgb.data(), v);
-  if (s.ok()) s = file_->Append(kViewDepth, half.get(), views.depth.data(), v);
-  if (s.ok()) s = file_->Append(kExtrinsics, H5T_NATIVE_FLOAT, views.extrinsics.data(), v);
-  if (s.ok()) s = file_->Append(kIntrinsics, H5T_NATIVE_FLOAT, views.intrinsics.data(), v);
+  absl::Status s = file_->append(kCoords, H5T_NATIVE_UINT8, voxels.coords.data(), n);
+  if (s.ok()) s = file_->append(kFeatures, half.get(), voxels.features.data(), n);
+  if (s.ok()) s = file_->append(kViewRgb, H5T_NATIVE_UINT8, views.rgb.data(), v);
+  if (s.ok()) s = file_->append(kViewDepth, half.get(), views.depth.data(), v);
+  if (s.ok()) s = file_->append(kExtrinsics, H5T_NATIVE_FLOAT, views.extrinsics.data(), v);
+  if (s.ok()) s = file_->append(kIntrinsics, H5T_NATIVE_FLOAT, views.intrinsics.data(), v);
   if (!s.ok()) return s;
   voxel_offsets_.push_back(voxel_offsets_.back() + static_cast<uint64_t>(n));
   view_offsets_.push_back(view_offsets_.back() + v);
@@ -109,7 +109,7 @@ absl::Status MeshShardWriter::Add(const MeshRecord& record) {
   return absl::OkStatus();
 }
 
-absl::Status MeshShardWriter::Finish() {
+absl::Status MeshShardWriter::finish() {
   if (infos_.empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("shard '", file_->path(), "': no samples added; a shard holds at least one"));
@@ -125,50 +125,50 @@ absl::Status MeshShardWriter::Finish() {
     ids.push_back(m.source_id);
   }
   ShardFileWriter& f = *file_;
-  absl::Status s = f.WriteColumn(kVoxelOffsets, H5T_STD_U64LE, H5T_NATIVE_UINT64,
+  absl::Status s = f.write_column(kVoxelOffsets, H5T_STD_U64LE, H5T_NATIVE_UINT64,
                                  voxel_offsets_.data(), n + 1);
   if (s.ok()) {
-    s = f.WriteColumn(kViewOffsets, H5T_STD_U64LE, H5T_NATIVE_UINT64, view_offsets_.data(), n + 1);
+    s = f.write_column(kViewOffsets, H5T_STD_U64LE, H5T_NATIVE_UINT64, view_offsets_.data(), n + 1);
   }
-  if (s.ok()) s = f.WriteColumn(kNumVertices, H5T_STD_I64LE, H5T_NATIVE_INT64, vertices.data(), n);
-  if (s.ok()) s = f.WriteColumn(kNumFaces, H5T_STD_I64LE, H5T_NATIVE_INT64, faces.data(), n);
-  if (s.ok()) s = f.WriteColumn(kColour, H5T_STD_U8LE, H5T_NATIVE_UINT8, colours.data(), n);
-  if (s.ok()) s = f.WriteStrings(kSourceId, ids);
-  if (s.ok()) s = f.WriteIntAttribute(kGroup, kGridAttr, kVoxelGrid);
-  if (s.ok()) s = f.WriteIntAttribute(kGroup, kWidthAttr, kVoxelFeatureWidth);
-  if (s.ok()) s = f.WriteIntAttribute(kGroup, kResolutionAttr, resolution_);
-  if (s.ok()) s = f.Finish(static_cast<int64_t>(n));
+  if (s.ok()) s = f.write_column(kNumVertices, H5T_STD_I64LE, H5T_NATIVE_INT64, vertices.data(), n);
+  if (s.ok()) s = f.write_column(kNumFaces, H5T_STD_I64LE, H5T_NATIVE_INT64, faces.data(), n);
+  if (s.ok()) s = f.write_column(kColour, H5T_STD_U8LE, H5T_NATIVE_UINT8, colours.data(), n);
+  if (s.ok()) s = f.write_strings(kSourceId, ids);
+  if (s.ok()) s = f.write_int_attribute(kGroup, kGridAttr, kVoxelGrid);
+  if (s.ok()) s = f.write_int_attribute(kGroup, kWidthAttr, kVoxelFeatureWidth);
+  if (s.ok()) s = f.write_int_attribute(kGroup, kResolutionAttr, resolution_);
+  if (s.ok()) s = f.finish(static_cast<int64_t>(n));
   return s;
 }
 
-absl::StatusOr<std::unique_ptr<MeshShardReader>> MeshShardReader::Open(const std::string& path) {
+absl::StatusOr<std::unique_ptr<MeshShardReader>> MeshShardReader::open(const std::string& path) {
   absl::StatusOr<std::unique_ptr<ShardFileReader>> file =
-      ShardFileReader::Open(path, Modality::kMesh);
+      ShardFileReader::open(path, Modality::kMesh);
   if (!file.ok()) return file.status();
   std::unique_ptr<MeshShardReader> reader(new MeshShardReader(std::move(*file)));
-  if (absl::Status s = reader->LoadIndex(); !s.ok()) return s;
+  if (absl::Status s = reader->load_index(); !s.ok()) return s;
   return reader;
 }
 
-absl::Status MeshShardReader::LoadIndex() {
+absl::Status MeshShardReader::load_index() {
   const ShardFileReader& f = *file_;
   const hsize_t n = static_cast<hsize_t>(f.num_samples());
-  auto voxel_offsets = f.Column<uint64_t>(kVoxelOffsets, H5T_NATIVE_UINT64, n + 1);
-  auto view_offsets = f.Column<uint64_t>(kViewOffsets, H5T_NATIVE_UINT64, n + 1);
-  auto vertices = f.Column<int64_t>(kNumVertices, H5T_NATIVE_INT64, n);
-  auto faces = f.Column<int64_t>(kNumFaces, H5T_NATIVE_INT64, n);
-  auto colours = f.Column<uint8_t>(kColour, H5T_NATIVE_UINT8, n);
-  auto ids = f.Strings(kSourceId, n);
-  auto grid = f.IntAttribute(kGroup, kGridAttr);
-  auto width = f.IntAttribute(kGroup, kWidthAttr);
-  auto resolution = f.IntAttribute(kGroup, kResolutionAttr);
+  auto voxel_offsets = f.column<uint64_t>(kVoxelOffsets, H5T_NATIVE_UINT64, n + 1);
+  auto view_offsets = f.column<uint64_t>(kViewOffsets, H5T_NATIVE_UINT64, n + 1);
+  auto vertices = f.column<int64_t>(kNumVertices, H5T_NATIVE_INT64, n);
+  auto faces = f.column<int64_t>(kNumFaces, H5T_NATIVE_INT64, n);
+  auto colours = f.column<uint8_t>(kColour, H5T_NATIVE_UINT8, n);
+  auto ids = f.strings(kSourceId, n);
+  auto grid = f.int_attribute(kGroup, kGridAttr);
+  auto width = f.int_attribute(kGroup, kWidthAttr);
+  auto resolution = f.int_attribute(kGroup, kResolutionAttr);
   for (const absl::Status& s : {voxel_offsets.status(), view_offsets.status(), vertices.status(),
                                 faces.status(), colours.status(), ids.status(), grid.status(),
                                 width.status(), resolution.status()}) {
     if (!s.ok()) return s;
   }
   if (*grid != kVoxelGrid || *width != kVoxelFeatureWidth || *resolution <= 0) {
-    return f.Corrupt(absl::StrCat("grid ", *grid, ", feature width ", *width, ", view resolution ",
+    return f.corrupt(absl::StrCat("grid ", *grid, ", feature width ", *width, ", view resolution ",
                                   *resolution, "; this build reads grid 64 and width 768"));
   }
   voxel_offsets_ = std::move(*voxel_offsets);
@@ -184,33 +184,33 @@ absl::Status MeshShardReader::LoadIndex() {
     info.num_views = static_cast<int64_t>(view_offsets_[i + 1] - view_offsets_[i]);
     infos_.push_back(std::move(info));
   }
-  return CheckIndex(*colours);
+  return check_index(*colours);
 }
 
 // Offsets must tile the tables exactly, so later reads stay in bounds.
-absl::Status MeshShardReader::CheckIndex(const std::vector<uint8_t>& colours) const {
+absl::Status MeshShardReader::check_index(const std::vector<uint8_t>& colours) const {
   const ShardFileReader& f = *file_;
-  absl::StatusOr<std::vector<hsize_t>> coords = f.Dims(kCoords);
-  absl::StatusOr<std::vector<hsize_t>> features = f.Dims(kFeatures);
-  absl::StatusOr<std::vector<hsize_t>> rgb = f.Dims(kViewRgb);
+  absl::StatusOr<std::vector<hsize_t>> coords = f.shape(kCoords);
+  absl::StatusOr<std::vector<hsize_t>> features = f.shape(kFeatures);
+  absl::StatusOr<std::vector<hsize_t>> rgb = f.shape(kViewRgb);
   for (const absl::Status& s : {coords.status(), features.status(), rgb.status()}) {
     if (!s.ok()) return s;
   }
   if (voxel_offsets_.front() != 0 || voxel_offsets_.back() != (*coords)[0] ||
       (*features)[0] != (*coords)[0] || view_offsets_.front() != 0 ||
       view_offsets_.back() != (*rgb)[0]) {
-    return f.Corrupt("voxel/view offsets do not match the coords/features/view tables");
+    return f.corrupt("voxel/view offsets do not match the coords/features/view tables");
   }
   for (size_t i = 0; i < infos_.size(); ++i) {
     if (infos_[i].num_voxels <= 0 || infos_[i].num_views <= 0 || colours[i] > 3 ||
         voxel_offsets_[i + 1] < voxel_offsets_[i] || view_offsets_[i + 1] < view_offsets_[i]) {
-      return f.Corrupt(absl::StrCat("sample ", i, " has no voxels/views or an unknown colour"));
+      return f.corrupt(absl::StrCat("sample ", i, " has no voxels/views or an unknown colour"));
     }
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<MeshVoxels> MeshShardReader::ReadVoxels(int64_t index) const {
+absl::StatusOr<MeshVoxels> MeshShardReader::read_voxels(int64_t index) const {
   if (index < 0 || index >= size()) {
     return absl::OutOfRangeError(
         absl::StrCat("shard ", path(), ": sample ", index, " is outside [0, ", size(), ")"));
@@ -220,20 +220,20 @@ absl::StatusOr<MeshVoxels> MeshShardReader::ReadVoxels(int64_t index) const {
   MeshVoxels voxels;
   voxels.coords.resize(n * 3);
   voxels.features.resize(n * kVoxelFeatureWidth);
-  H5Type half = MakeHalfType();
-  absl::Status s = file_->ReadRows(kCoords, H5T_NATIVE_UINT8, first, n, voxels.coords.data());
-  if (s.ok()) s = file_->ReadRows(kFeatures, half.get(), first, n, voxels.features.data());
+  H5Type half = make_half_type();
+  absl::Status s = file_->read_rows(kCoords, H5T_NATIVE_UINT8, first, n, voxels.coords.data());
+  if (s.ok()) s = file_->read_rows(kFeatures, half.get(), first, n, voxels.features.data());
   if (!s.ok()) return s;
   for (uint8_t c : voxels.coords) {
     if (c >= kVoxelGrid) {
-      return file_->Corrupt(absl::StrCat("sample ", index, " has a voxel coordinate ", int{c},
+      return file_->corrupt(absl::StrCat("sample ", index, " has a voxel coordinate ", int{c},
                                          " outside the 64^3 grid"));
     }
   }
   return voxels;
 }
 
-absl::StatusOr<MeshViews> MeshShardReader::ReadViews(int64_t index) const {
+absl::StatusOr<MeshViews> MeshShardReader::read_views(int64_t index) const {
   if (index < 0 || index >= size()) {
     return absl::OutOfRangeError(
         absl::StrCat("shard ", path(), ": sample ", index, " is outside [0, ", size(), ")"));
@@ -248,11 +248,11 @@ absl::StatusOr<MeshViews> MeshShardReader::ReadViews(int64_t index) const {
   views.depth.resize(pixels);
   views.extrinsics.resize(v * 16);
   views.intrinsics.resize(v * 9);
-  H5Type half = MakeHalfType();
-  absl::Status s = file_->ReadRows(kViewRgb, H5T_NATIVE_UINT8, first, v, views.rgb.data());
-  if (s.ok()) s = file_->ReadRows(kViewDepth, half.get(), first, v, views.depth.data());
-  if (s.ok()) s = file_->ReadRows(kExtrinsics, H5T_NATIVE_FLOAT, first, v, views.extrinsics.data());
-  if (s.ok()) s = file_->ReadRows(kIntrinsics, H5T_NATIVE_FLOAT, first, v, views.intrinsics.data());
+  H5Type half = make_half_type();
+  absl::Status s = file_->read_rows(kViewRgb, H5T_NATIVE_UINT8, first, v, views.rgb.data());
+  if (s.ok()) s = file_->read_rows(kViewDepth, half.get(), first, v, views.depth.data());
+  if (s.ok()) s = file_->read_rows(kExtrinsics, H5T_NATIVE_FLOAT, first, v, views.extrinsics.data());
+  if (s.ok()) s = file_->read_rows(kIntrinsics, H5T_NATIVE_FLOAT, first, v, views.intrinsics.data());
   if (!s.ok()) return s;
   return views;
 }

@@ -20,7 +20,7 @@ inline constexpr int64_t kVoxelFeatureWidth = 768;  // one 16x16 RGB patch
 
 // Where the rendered colours came from.
 enum class MeshColour : uint8_t { kShaded = 0, kVertexColours = 1, kTexture = 2, kMaterial = 3 };
-const char* MeshColourName(MeshColour colour);
+const char* mesh_colour_name(MeshColour colour);
 
 struct MeshInfo {
   std::string source_id;
@@ -56,15 +56,15 @@ struct MeshRecord {
 
 class MeshShardWriter {
  public:
-  static absl::StatusOr<std::unique_ptr<MeshShardWriter>> Create(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<MeshShardWriter>> create(const std::string& path);
   ~MeshShardWriter();
-  absl::Status Add(const MeshRecord& record);  // payloads go to the file at once
-  absl::Status Finish();
+  absl::Status add(const MeshRecord& record);  // payloads go to the file at once
+  absl::Status finish();
   int64_t size() const { return static_cast<int64_t>(infos_.size()); }
 
  private:
   explicit MeshShardWriter(std::unique_ptr<ShardFileWriter> file);
-  absl::Status DefineViewTables(int64_t resolution);
+  absl::Status define_view_tables(int64_t resolution);
   std::unique_ptr<ShardFileWriter> file_;
   std::vector<MeshInfo> infos_;
   std::vector<uint64_t> voxel_offsets_{0};
@@ -74,20 +74,20 @@ class MeshShardWriter {
 
 class MeshShardReader {
  public:
-  static absl::StatusOr<std::unique_ptr<MeshShardReader>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<MeshShardReader>> open(const std::string& path);
   ~MeshShardReader();
   int64_t size() const { return static_cast<int64_t>(infos_.size()); }
   const std::string& path() const;
   const ShardFileReader& file() const { return *file_; }
   const MeshInfo& info(int64_t index) const { return infos_[index]; }
   int64_t view_resolution() const { return resolution_; }
-  absl::StatusOr<MeshVoxels> ReadVoxels(int64_t index) const;
-  absl::StatusOr<MeshViews> ReadViews(int64_t index) const;
+  absl::StatusOr<MeshVoxels> read_voxels(int64_t index) const;
+  absl::StatusOr<MeshViews> read_views(int64_t index) const;
 
  private:
   explicit MeshShardReader(std::unique_ptr<ShardFileReader> file);
-  absl::Status LoadIndex();
-  absl::Status CheckIndex(const std::vector<uint8_t>& colours) const;
+  absl::Status load_index();
+  absl::Status check_index(const std::vector<uint8_t>& colours) const;
   std::unique_ptr<ShardFileReader> file_;
   std::vector<MeshInfo> infos_;
   std::vector<uint64_t> voxel_offsets_;

@@ -19,13 +19,13 @@ struct TextColumns {
 };
 
 // Captions (and embedding width) of a shard; an absent /text group gives empty columns.
-absl::StatusOr<TextColumns> ReadTextColumns(const ShardFileReader& shard);
+absl::StatusOr<TextColumns> read_text_columns(const ShardFileReader& shard);
 // Row `index` of /text/embedding as floats.
-absl::Status ReadTextEmbedding(const ShardFileReader& shard, int64_t index, int64_t width,
+absl::Status read_text_embedding(const ShardFileReader& shard, int64_t index, int64_t width,
                                std::vector<float>* out);
 
 // Replaces /text: `embeddings` holds captions.size() * width fp16 values (width 0: none).
-absl::Status WriteTextColumns(ShardFileWriter& shard, const std::vector<std::string>& captions,
+absl::Status write_text_columns(ShardFileWriter& shard, const std::vector<std::string>& captions,
                               const std::vector<uint16_t>& embeddings, int64_t width,
                               const std::string& encoder);
 

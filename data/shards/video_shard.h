@@ -36,11 +36,11 @@ struct VideoRecord {
 
 class VideoShardWriter {
  public:
-  static absl::StatusOr<std::unique_ptr<VideoShardWriter>> Create(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<VideoShardWriter>> create(const std::string& path);
   ~VideoShardWriter();
   // Frame bytes go to the file immediately; only the small per-sample columns stay in memory.
-  absl::Status Add(const VideoRecord& record);
-  absl::Status Finish();
+  absl::Status add(const VideoRecord& record);
+  absl::Status finish();
   int64_t size() const { return static_cast<int64_t>(infos_.size()); }
 
  private:
@@ -54,22 +54,22 @@ class VideoShardWriter {
 // One thread at a time per reader; separate readers may run concurrently.
 class VideoShardReader {
  public:
-  static absl::StatusOr<std::unique_ptr<VideoShardReader>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<VideoShardReader>> open(const std::string& path);
   ~VideoShardReader();
   int64_t size() const { return static_cast<int64_t>(infos_.size()); }
   const std::string& path() const;
   const ShardFileReader& file() const { return *file_; }
   const VideoInfo& info(int64_t index) const { return infos_[index]; }
   // The encoded bytes of frames `frames` (indices into the clip) of sample `index`.
-  absl::StatusOr<std::vector<std::vector<uint8_t>>> ReadFrames(
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> read_frames(
       int64_t index, const std::vector<int64_t>& frames) const;
-  // ReadFrames + decode; every frame must decode to the stored size.
-  absl::StatusOr<std::vector<Image>> DecodeFrames(int64_t index,
+  // read_frames + decode; every frame must decode to the stored size.
+  absl::StatusOr<std::vector<Image>> decode_frames(int64_t index,
                                                   const std::vector<int64_t>& frames) const;
 
  private:
   explicit VideoShardReader(std::unique_ptr<ShardFileReader> file);
-  absl::Status LoadIndex();
+  absl::Status load_index();
   std::unique_ptr<ShardFileReader> file_;
   std::vector<VideoInfo> infos_;
   std::vector<uint64_t> frame_offsets_;

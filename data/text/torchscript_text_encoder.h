@@ -9,6 +9,6 @@
 
 namespace tetra::data {
 
-absl::StatusOr<std::unique_ptr<TextEncoder>> LoadTorchScriptTextEncoder(const std::string& path);
+absl::StatusOr<std::unique_ptr<TextEncoder>> load_torchscript_text_encoder(const std::string& path);
 
 }  // namespace tetra::data

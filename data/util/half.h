@@ -6,7 +6,7 @@
 
 namespace tetra::data {
 
-inline float HalfToFloat(uint16_t h) {
+inline float half_to_float(uint16_t h) {
   const uint32_t sign = static_cast<uint32_t>(h & 0x8000) << 16;
   uint32_t exponent = (h >> 10) & 0x1f;
   uint32_t mantissa = h & 0x3ff;
@@ -31,19 +31,19 @@ inline float HalfToFloat(uint16_t h) {
   return out;
 }
 
-// HalfToFloat for every half, computed once: a lookup per value when converting whole feature
+// half_to_float for every half, computed once: a lookup per value when converting whole feature
 // tables (voxel features are 768 halves per token).
 inline const float* HalfTable() {
   static const float* table = [] {
     static float values[65536];
-    for (uint32_t h = 0; h < 65536; ++h) values[h] = HalfToFloat(static_cast<uint16_t>(h));
+    for (uint32_t h = 0; h < 65536; ++h) values[h] = half_to_float(static_cast<uint16_t>(h));
     return values;
   }();
   return table;
 }
 
 // Round to nearest even, overflow to infinity, like numpy's float16 cast.
-inline uint16_t FloatToHalf(float value) {
+inline uint16_t float_to_half(float value) {
   uint32_t bits;
   std::memcpy(&bits, &value, sizeof(bits));
   const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000);

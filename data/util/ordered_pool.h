@@ -16,7 +16,7 @@
 namespace tetra::data {
 
 template <typename T>
-absl::Status RunOrdered(size_t begin, size_t end, int64_t threads, size_t window,
+absl::Status run_ordered(size_t begin, size_t end, int64_t threads, size_t window,
                         const std::function<T(size_t)>& work,
                         const std::function<absl::Status(size_t, T&&)>& consume) {
   std::mutex mu;

@@ -166,7 +166,7 @@ TEST(TrainStep, FrozenPartsKeepTheirWeightsWhileTheRestTrains) {
   small.num_heldout = 4;
   small.video_train = small.mesh_train = 4;
   small.video_heldout = small.mesh_heldout = 2;
-  ASSERT_TRUE(data::EnsureEmbeddedDataset(dir.string(), small).ok());
+  ASSERT_TRUE(data::ensure_embedded_dataset(dir.string(), small).ok());
   auto config = parse_config(R"(
 model: {preset: tiny, embed_dim: 64}
 loss: {sem_weight: "1", image: {lpips: "0", gram: "0", clip: "0", distill: "0", siglip: "1"}}

@@ -19,13 +19,13 @@ struct SyntheticVideo {
   std::string pixel_format = "yuv420p";  // yuv444p for H.264 4:4:4
 };
 
-// Frame k is a flat grey of level FrameLevel(k) with a small moving bright square, so a decoded
+// Frame k is a flat grey of level frame_level(k) with a small moving bright square, so a decoded
 // frame tells which source frame it came from.
-int FrameLevel(int64_t k);
-Image SyntheticFrame(int64_t k, int64_t height, int64_t width);
+int frame_level(int64_t k);
+Image synthetic_frame(int64_t k, int64_t height, int64_t width);
 
 // Encodes the frames into `path`; the container follows the extension (.mp4, .avi, .mkv, ...).
-absl::Status WriteSyntheticVideo(const std::string& path, const SyntheticVideo& video);
+absl::Status write_synthetic_video(const std::string& path, const SyntheticVideo& video);
 
 // Axis-aligned box meshes in four formats. Each face of the box is two triangles.
 enum class BoxFile {
@@ -34,7 +34,7 @@ enum class BoxFile {
   kOff,          // geometry only
   kGltfTextured, // every face textured with a 4x4 PNG of colour `rgb`, embedded as a data URI
 };
-absl::Status WriteBoxMesh(const std::string& path, BoxFile format, float half_x, float half_y,
+absl::Status write_box_mesh(const std::string& path, BoxFile format, float half_x, float half_y,
                           float half_z, const uint8_t rgb[3]);
 
 }  // namespace tetra::data

@@ -1,4 +1,4 @@
-// WriteBoxMesh: tiny text meshes (and a glTF with an embedded PNG) for the mesh packer's tests.
+// write_box_mesh: tiny text meshes (and a glTF with an embedded PNG) for the mesh packer's tests.
 #include <array>
 #include <fstream>
 #include <sstream>
@@ -85,7 +85,7 @@ absl::StatusOr<std::string> Gltf(const Box& box, const uint8_t rgb[3]) {
   const Image texture{4, 4, std::vector<uint8_t>{}};
   Image pixels = texture;
   for (int i = 0; i < 16; ++i) pixels.rgb.insert(pixels.rgb.end(), {rgb[0], rgb[1], rgb[2]});
-  absl::StatusOr<std::vector<uint8_t>> png = EncodePngBytes(pixels);
+  absl::StatusOr<std::vector<uint8_t>> png = encode_png_bytes(pixels);
   if (!png.ok()) return png.status();
   const size_t count = box.triangles.size() * 3;
   return absl::StrCat(
@@ -107,7 +107,7 @@ absl::StatusOr<std::string> Gltf(const Box& box, const uint8_t rgb[3]) {
 
 }  // namespace
 
-absl::Status WriteBoxMesh(const std::string& path, BoxFile format, float half_x, float half_y,
+absl::Status write_box_mesh(const std::string& path, BoxFile format, float half_x, float half_y,
                           float half_z, const uint8_t rgb[3]) {
   const Box box = MakeBox(half_x, half_y, half_z);
   switch (format) {

@@ -1,4 +1,4 @@
-// WriteSyntheticVideo: one VideoEncoder object owns every libav handle, so each early return frees
+// write_synthetic_video: one VideoEncoder object owns every libav handle, so each early return frees
 // them.
 #include <cstring>
 
@@ -30,7 +30,7 @@ class VideoEncoder {
   absl::Status Run();
 
  private:
-  absl::Status Open();
+  absl::Status open();
   absl::Status Send(const AVFrame* frame);
   absl::Status Error(absl::string_view what, int code = 0) const {
     char text[AV_ERROR_MAX_STRING_SIZE] = {0};
@@ -49,7 +49,7 @@ class VideoEncoder {
   SwsContext* sws_ = nullptr;
 };
 
-absl::Status VideoEncoder::Open() {
+absl::Status VideoEncoder::open() {
   int rc = avformat_alloc_output_context2(&format_, nullptr, nullptr, path_.c_str());
   if (rc < 0 || format_ == nullptr) return Error("no muxer for this file extension", rc);
   const AVCodec* codec = avcodec_find_encoder_by_name(video_.codec.c_str());
@@ -98,9 +98,9 @@ absl::Status VideoEncoder::Send(const AVFrame* frame) {
 }
 
 absl::Status VideoEncoder::Run() {
-  if (absl::Status s = Open(); !s.ok()) return s;
+  if (absl::Status s = open(); !s.ok()) return s;
   for (int64_t k = 0; k < video_.frames; ++k) {
-    const Image rgb = SyntheticFrame(k, video_.height, video_.width);
+    const Image rgb = synthetic_frame(k, video_.height, video_.width);
     const uint8_t* planes[1] = {rgb.rgb.data()};
     const int strides[1] = {static_cast<int>(rgb.width * 3)};
     if (av_frame_make_writable(frame_) < 0) return Error("frame not writable");
@@ -115,11 +115,11 @@ absl::Status VideoEncoder::Run() {
 
 }  // namespace
 
-int FrameLevel(int64_t k) { return static_cast<int>(16 + (k * 12) % 224); }
+int frame_level(int64_t k) { return static_cast<int>(16 + (k * 12) % 224); }
 
-Image SyntheticFrame(int64_t k, int64_t height, int64_t width) {
+Image synthetic_frame(int64_t k, int64_t height, int64_t width) {
   Image image{height, width, std::vector<uint8_t>(static_cast<size_t>(height * width * 3),
-                                                   static_cast<uint8_t>(FrameLevel(k)))};
+                                                   static_cast<uint8_t>(frame_level(k)))};
   const int64_t side = std::max<int64_t>(2, height / 8);
   const int64_t x0 = (k * 3) % std::max<int64_t>(1, width - side);
   for (int64_t y = 0; y < side; ++y) {
@@ -128,7 +128,7 @@ Image SyntheticFrame(int64_t k, int64_t height, int64_t width) {
   return image;
 }
 
-absl::Status WriteSyntheticVideo(const std::string& path, const SyntheticVideo& video) {
+absl::Status write_synthetic_video(const std::string& path, const SyntheticVideo& video) {
   av_log_set_level(AV_LOG_QUIET);
   VideoEncoder encoder(path, video);
   return encoder.Run();
