@@ -61,12 +61,16 @@ TEST(CaptionManifest, ReadsQuotedCsvAndJsonLines) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("bad.jsonl:1"), std::string::npos) << bad.status();
   WriteText(dir.Sub("bad.csv"), "path,caption\na.png,\"open\n");
-  EXPECT_FALSE(read_caption_manifest(dir.Sub("bad.csv")).ok());
+  absl::StatusOr<std::vector<CaptionEntry>> unterminated = read_caption_manifest(dir.Sub("bad.csv"));
+  EXPECT_FALSE(unterminated.ok());
+  EXPECT_EQ(unterminated.status().code(), absl::StatusCode::kInvalidArgument) << unterminated.status();
   WriteText(dir.Sub("nohead.csv"), "file,text\na,b\n");
-  EXPECT_FALSE(read_caption_manifest(dir.Sub("nohead.csv")).ok());
+  absl::StatusOr<std::vector<CaptionEntry>> no_header = read_caption_manifest(dir.Sub("nohead.csv"));
+  EXPECT_FALSE(no_header.ok());
+  EXPECT_EQ(no_header.status().code(), absl::StatusCode::kInvalidArgument) << no_header.status();
 }
 
-TEST(pack_captions, AttachesCaptionsAndEmbeddingsTheLoaderReturns) {
+TEST(PackCaptions, AttachesCaptionsAndEmbeddingsTheLoaderReturns) {
   TempDir dir;
   std::filesystem::create_directories(dir.Sub("shards"));
   testing::WriteShard(dir.Sub("shards/shard-00000.h5"),
@@ -106,7 +110,7 @@ TEST(pack_captions, AttachesCaptionsAndEmbeddingsTheLoaderReturns) {
   EXPECT_EQ(batch->samples[2].text_embedding, (std::vector<float>{0, 0, 0}));
 }
 
-TEST(pack_captions, CaptionsWithoutAnEncoderAndClearErrors) {
+TEST(PackCaptions, CaptionsWithoutAnEncoderAndClearErrors) {
   TempDir dir;
   std::filesystem::create_directories(dir.Sub("shards"));
   testing::WriteShard(dir.Sub("shards/shard-00000.h5"),
@@ -117,8 +121,14 @@ TEST(pack_captions, CaptionsWithoutAnEncoderAndClearErrors) {
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->captioned, 1);
   EXPECT_EQ(report->embedding_width, 0);
-  EXPECT_FALSE(pack_captions({dir.Sub("m.jsonl"), dir.Sub("none"), 8}, nullptr).ok());
-  EXPECT_FALSE(pack_captions({dir.Sub("missing.csv"), dir.Sub("shards"), 8}, nullptr).ok());
+  absl::StatusOr<CaptionReport> no_shards =
+      pack_captions({dir.Sub("m.jsonl"), dir.Sub("none"), 8}, nullptr);
+  EXPECT_FALSE(no_shards.ok());
+  EXPECT_EQ(no_shards.status().code(), absl::StatusCode::kNotFound) << no_shards.status();
+  absl::StatusOr<CaptionReport> no_manifest =
+      pack_captions({dir.Sub("missing.csv"), dir.Sub("shards"), 8}, nullptr);
+  EXPECT_FALSE(no_manifest.ok());
+  EXPECT_EQ(no_manifest.status().code(), absl::StatusCode::kNotFound) << no_manifest.status();
 }
 
 TEST(Half, RoundTripsAndRoundsToNearestEven) {

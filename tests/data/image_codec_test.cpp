@@ -184,7 +184,9 @@ TEST(ImageCodec, ReadImageFileNamesAMissingFile) {
 TEST(ImageCodec, WritePngRejectsInconsistentImage) {
   TempDir dir;
   Image bad{4, 4, std::vector<uint8_t>(10)};
-  EXPECT_FALSE(write_png(bad, dir.Sub("bad.png")).ok());
+  absl::Status status = write_png(bad, dir.Sub("bad.png"));
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
 }
 
 }  // namespace

@@ -177,7 +177,9 @@ TEST(Loader, ACursorFromOtherDataOrRanksIsRefused) {
   ASSERT_NE(loader, nullptr);
   LoaderCursor c = Take(*loader, 2).back().next;
   c.consumed += 1;
-  EXPECT_FALSE(Loader::create(o, c).ok()) << "derived fields must match a replay";
+  absl::StatusOr<std::unique_ptr<Loader>> mismatched = Loader::create(o, c);
+  EXPECT_FALSE(mismatched.ok()) << "derived fields must match a replay";
+  EXPECT_EQ(mismatched.status().code(), absl::StatusCode::kFailedPrecondition) << mismatched.status();
   c.consumed -= 1;
   o.rank = 1;
   o.world = 2;
@@ -264,7 +266,9 @@ TEST(Loader, StartUpErrorsAreClear) {
   o.modality = Modality::kImage;
   o.world = 40;
   o.rank = 30;
-  EXPECT_FALSE(Loader::create(o).ok()) << "23 samples cannot feed 40 ranks";
+  absl::StatusOr<std::unique_ptr<Loader>> starved = Loader::create(o);
+  EXPECT_FALSE(starved.ok()) << "23 samples cannot feed 40 ranks";
+  EXPECT_EQ(starved.status().code(), absl::StatusCode::kFailedPrecondition) << starved.status();
 }
 
 TEST(Loader, StageResolutionFollowsSpecSectionFour) {
@@ -277,6 +281,9 @@ TEST(Loader, StageResolutionFollowsSpecSectionFour) {
   EXPECT_FALSE(stage_resolution(1, Modality::kVideo).ok()) << "stage 1 has no videos";
   EXPECT_FALSE(stage_resolution(3, Modality::kMesh).ok());
   EXPECT_FALSE(stage_resolution(5, Modality::kImage).ok());
+  EXPECT_EQ(stage_resolution(1, Modality::kVideo).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(stage_resolution(3, Modality::kMesh).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(stage_resolution(5, Modality::kImage).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Loader, RandomDownscalingShrinksSomeSamplesWithinTheRule) {
@@ -309,6 +316,7 @@ TEST(Loader, CursorTextRoundTrips) {
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, c);
   EXPECT_FALSE(parse_cursor("epoch=1 bogus=2").ok());
+  EXPECT_EQ(parse_cursor("epoch=1 bogus=2").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Loader, VideoWindowsBecomeFourLatentSteps) {

@@ -71,7 +71,7 @@ TEST(Render, DepthMatchesTheGeometry) {
   EXPECT_NEAR(view.rgb[(32 * 64 + 32) * 3], 204, 2);
 }
 
-TEST(pack_meshes, VoxelsCoverTheSurfaceAndTakeTheRightColours) {
+TEST(PackMeshes, VoxelsCoverTheSurfaceAndTakeTheRightColours) {
   TempDir dir;
   std::filesystem::create_directories(dir.Sub("in/sub"));
   ASSERT_TRUE(write_box_mesh(dir.Sub("in/cube.obj"), BoxFile::kObj, 1, 1, 1, kRed).ok());
@@ -138,7 +138,7 @@ TEST(pack_meshes, VoxelsCoverTheSurfaceAndTakeTheRightColours) {
   EXPECT_FLOAT_EQ(views->intrinsics[2], 64.0f) << "cx is the image centre";
 }
 
-TEST(pack_meshes, LoaderTurnsVoxelsIntoTokens) {
+TEST(PackMeshes, LoaderTurnsVoxelsIntoTokens) {
   TempDir dir;
   std::filesystem::create_directories(dir.Sub("in"));
   ASSERT_TRUE(write_box_mesh(dir.Sub("in/a.ply"), BoxFile::kPlyColoured, 1, 1, 1, kRed).ok());

@@ -62,6 +62,8 @@ TEST(Shard, RoundTripsBytesAndMetadata) {
   EXPECT_EQ(jpeg->height, 16);
   EXPECT_FALSE(reader->read(3).ok());
   EXPECT_FALSE(reader->read(-1).ok());
+  EXPECT_EQ(reader->read(3).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(reader->read(-1).status().code(), absl::StatusCode::kOutOfRange);
 }
 
 TEST(Shard, SameContentGivesByteIdenticalFiles) {
@@ -145,16 +147,24 @@ TEST(Shard, WriterRejectsBadRecordsAndMisuse) {
   absl::Status bad = (*writer)->add(short_raw);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("'short'"), std::string::npos) << bad;
-  EXPECT_FALSE((*writer)->finish().ok()) << "an empty shard must be refused";
+  absl::Status empty = (*writer)->finish();
+  EXPECT_FALSE(empty.ok()) << "an empty shard must be refused";
+  EXPECT_EQ(empty.code(), absl::StatusCode::kFailedPrecondition) << empty;
 
   auto second = ImageShardWriter::create(dir.Sub("x.h5"));
   ASSERT_TRUE((*second)->add(RawRecord("ok", PatternImage(2, 2, 1))).ok());
   EXPECT_EQ((*second)->size(), 1);
   ASSERT_TRUE((*second)->finish().ok());
-  EXPECT_FALSE((*second)->add(RawRecord("late", PatternImage(2, 2, 1))).ok());
-  EXPECT_FALSE((*second)->finish().ok());
+  absl::Status late = (*second)->add(RawRecord("late", PatternImage(2, 2, 1)));
+  EXPECT_FALSE(late.ok());
+  EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition) << late;
+  absl::Status twice = (*second)->finish();
+  EXPECT_FALSE(twice.ok());
+  EXPECT_EQ(twice.code(), absl::StatusCode::kFailedPrecondition) << twice;
 
-  EXPECT_FALSE(ImageShardWriter::create(dir.Sub("missing/dir/s.h5")).ok());
+  auto no_folder = ImageShardWriter::create(dir.Sub("missing/dir/s.h5"));
+  EXPECT_FALSE(no_folder.ok());
+  EXPECT_EQ(no_folder.status().code(), absl::StatusCode::kNotFound) << no_folder.status();
 }
 
 TEST(Shard, ListShardsSortsAndExplainsMissingData) {

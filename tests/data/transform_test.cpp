@@ -125,6 +125,8 @@ TEST(Transform, ValidateResolutionRuleNamesTheFields) {
   EXPECT_NE(inverted.message().find("min_side=128"), std::string::npos);
   EXPECT_FALSE(validate_resolution_rule({64, 512, 0}).ok());
   EXPECT_FALSE(validate_resolution_rule({8, 12, 16}).ok());
+  EXPECT_EQ(validate_resolution_rule({64, 512, 0}).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(validate_resolution_rule({8, 12, 16}).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -83,7 +83,7 @@ TEST(VideoDecode, H264FourFourFour) {
   EXPECT_NEAR(level, frame_level(4), 4.0);
 }
 
-TEST(pack_videos, PacksClipsReportsBadFilesAndResumes) {
+TEST(PackVideos, PacksClipsReportsBadFilesAndResumes) {
   TempDir dir;
   std::filesystem::create_directories(dir.Sub("in/b"));
   ASSERT_TRUE(write_synthetic_video(dir.Sub("in/a.avi"), {24, 48, 64, 24, "mpeg4", "yuv420p"}).ok());
@@ -126,13 +126,16 @@ TEST(pack_videos, PacksClipsReportsBadFilesAndResumes) {
   EXPECT_NEAR(MeanLevel((*frames)[0]), frame_level(6), 5.0);
   EXPECT_NEAR(MeanLevel((*frames)[1]), frame_level(15), 5.0);
   EXPECT_FALSE((*reader)->read_frames(0, {8}).ok()) << "frame 8 of 8 is out of range";
+  EXPECT_EQ((*reader)->read_frames(0, {8}).status().code(), absl::StatusCode::kOutOfRange);
 
   // A killed pack: the last shard and its progress note never made it. --resume redoes only it.
   const std::vector<uint8_t> first = ReadBytes(dir.Sub("out/shard-00000.h5"));
   const std::vector<uint8_t> second = ReadBytes(dir.Sub("out/shard-00001.h5"));
   std::filesystem::remove(dir.Sub("out/shard-00001.h5"));
   std::filesystem::remove(dir.Sub("out/.pack/shard-00001.done"));
-  EXPECT_FALSE(pack_videos(options).ok()) << "without --resume an existing pack is not touched";
+  absl::StatusOr<PackReport> untouched = pack_videos(options);
+  EXPECT_FALSE(untouched.ok()) << "without --resume an existing pack is not touched";
+  EXPECT_EQ(untouched.status().code(), absl::StatusCode::kAlreadyExists) << untouched.status();
   options.resume = true;
   absl::StatusOr<PackReport> resumed = pack_videos(options);
   ASSERT_TRUE(resumed.ok()) << resumed.status();
@@ -143,7 +146,9 @@ TEST(pack_videos, PacksClipsReportsBadFilesAndResumes) {
   EXPECT_EQ(ReadBytes(dir.Sub("out/shard-00001.h5")), second) << "same inputs, same bytes";
 
   options.fps = 12;
-  EXPECT_FALSE(pack_videos(options).ok()) << "resuming with other settings would mix datasets";
+  absl::StatusOr<PackReport> mixed = pack_videos(options);
+  EXPECT_FALSE(mixed.ok()) << "resuming with other settings would mix datasets";
+  EXPECT_EQ(mixed.status().code(), absl::StatusCode::kFailedPrecondition) << mixed.status();
 }
 
 TEST(VideoWindow, FitsTheClipAndKeepsWholeTemporalPatches) {
