@@ -51,7 +51,7 @@ constexpr char kUsage[] =
 
 constexpr int kUsageExit = 2;
 
-int UsageError(const std::string& message) {
+int usage_error(const std::string& message) {
   std::cerr << "tetra-data: " << message << "\n\n" << kUsage;
   return kUsageExit;
 }
@@ -61,7 +61,7 @@ int failed(const absl::Status& status) {
   return 1;
 }
 
-int Summarise(const absl::StatusOr<PackReport>& report, const std::string& noun,
+int summarise(const absl::StatusOr<PackReport>& report, const std::string& noun,
               const std::string& out_dir) {
   if (!report.ok()) return failed(report.status());
   std::cout << "packed " << report->packed << " " << noun << " into " << report->shards
@@ -72,7 +72,7 @@ int Summarise(const absl::StatusOr<PackReport>& report, const std::string& noun,
 
 const std::set<std::string> kCommonFlags = {"--in", "--out", "--shard-size", "--threads"};
 
-absl::Status ParseCommon(const CliFlags& flags, PackFolderOptions* o) {
+absl::Status parse_common(const CliFlags& flags, PackFolderOptions* o) {
   absl::Status s = flags.required("--in", &o->in_dir);
   if (s.ok()) s = flags.required("--out", &o->out_dir);
   if (s.ok()) s = flags.positive("--shard-size", &o->shard_size);
@@ -81,16 +81,16 @@ absl::Status ParseCommon(const CliFlags& flags, PackFolderOptions* o) {
   return s;
 }
 
-int PackImagesCommand(const std::vector<std::string>& args) {
+int pack_images_command(const std::vector<std::string>& args) {
   CliFlags flags;
   PackImagesOptions o;
   absl::Status s = flags.parse(args, kCommonFlags, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o);
-  if (!s.ok()) return UsageError(std::string(s.message()));
-  return Summarise(pack_images(o), "images", o.out_dir);
+  if (s.ok()) s = parse_common(flags, &o);
+  if (!s.ok()) return usage_error(std::string(s.message()));
+  return summarise(pack_images(o), "images", o.out_dir);
 }
 
-absl::Status ParseFrameEncoding(const CliFlags& flags, PackVideosOptions* o) {
+absl::Status parse_frame_encoding(const CliFlags& flags, PackVideosOptions* o) {
   const std::string frames = flags.text("--frames", "jpeg");
   if (frames == "jpeg") {
     o->frame_encoding = ImageEncoding::kJpeg;
@@ -108,40 +108,40 @@ absl::Status ParseFrameEncoding(const CliFlags& flags, PackVideosOptions* o) {
   return absl::OkStatus();
 }
 
-int PackVideosCommand(const std::vector<std::string>& args) {
+int pack_videos_command(const std::vector<std::string>& args) {
   CliFlags flags;
   PackVideosOptions o;
   std::set<std::string> known = kCommonFlags;
   known.insert({"--fps", "--max-side", "--max-frames", "--frames", "--quality"});
   absl::Status s = flags.parse(args, known, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o);
+  if (s.ok()) s = parse_common(flags, &o);
   if (s.ok()) s = flags.non_negative("--fps", &o.fps);
   if (s.ok()) s = flags.non_negative("--max-side", &o.max_side);
   if (s.ok()) s = flags.non_negative("--max-frames", &o.max_frames);
-  if (s.ok()) s = ParseFrameEncoding(flags, &o);
-  if (!s.ok()) return UsageError(std::string(s.message()));
-  return Summarise(pack_videos(o), "videos", o.out_dir);
+  if (s.ok()) s = parse_frame_encoding(flags, &o);
+  if (!s.ok()) return usage_error(std::string(s.message()));
+  return summarise(pack_videos(o), "videos", o.out_dir);
 }
 
-int PackMeshesCommand(const std::vector<std::string>& args) {
+int pack_meshes_command(const std::vector<std::string>& args) {
   CliFlags flags;
   PackMeshesOptions o;
   std::set<std::string> known = kCommonFlags;
   known.insert({"--views", "--resolution", "--radius", "--fov"});
   absl::Status s = flags.parse(args, known, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o);
+  if (s.ok()) s = parse_common(flags, &o);
   if (s.ok()) s = flags.positive("--views", &o.views);
   if (s.ok()) s = flags.positive("--resolution", &o.resolution);
   double radius = o.radius, fov = o.fov_degrees;
   if (s.ok()) s = flags.non_negative("--radius", &radius);
   if (s.ok()) s = flags.non_negative("--fov", &fov);
-  if (!s.ok()) return UsageError(std::string(s.message()));
+  if (!s.ok()) return usage_error(std::string(s.message()));
   o.radius = static_cast<float>(radius);
   o.fov_degrees = static_cast<float>(fov);
-  return Summarise(pack_meshes(o), "meshes", o.out_dir);
+  return summarise(pack_meshes(o), "meshes", o.out_dir);
 }
 
-int PackCaptionsCommand(const std::vector<std::string>& args) {
+int pack_captions_command(const std::vector<std::string>& args) {
   CliFlags flags;
   PackCaptionsOptions o;
   std::string encoder_path;
@@ -149,7 +149,7 @@ int PackCaptionsCommand(const std::vector<std::string>& args) {
   if (s.ok()) s = flags.required("--manifest", &o.manifest);
   if (s.ok()) s = flags.required("--shards", &o.shards_dir);
   if (s.ok()) s = flags.positive("--batch", &o.batch);
-  if (!s.ok()) return UsageError(std::string(s.message()));
+  if (!s.ok()) return usage_error(std::string(s.message()));
   std::unique_ptr<TextEncoder> encoder;
   if (flags.has("--encoder")) {
     const std::string spec = flags.text("--encoder");
@@ -170,17 +170,17 @@ int PackCaptionsCommand(const std::vector<std::string>& args) {
 }
 
 int run_pack(const std::vector<std::string>& args) {
-  if (args.empty()) return UsageError("`pack` needs what to pack: images, videos, meshes or captions");
+  if (args.empty()) return usage_error("`pack` needs what to pack: images, videos, meshes or captions");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (args[0] == "images") return PackImagesCommand(rest);
-  if (args[0] == "videos") return PackVideosCommand(rest);
-  if (args[0] == "meshes") return PackMeshesCommand(rest);
-  if (args[0] == "captions") return PackCaptionsCommand(rest);
-  return UsageError(
+  if (args[0] == "images") return pack_images_command(rest);
+  if (args[0] == "videos") return pack_videos_command(rest);
+  if (args[0] == "meshes") return pack_meshes_command(rest);
+  if (args[0] == "captions") return pack_captions_command(rest);
+  return usage_error(
       absl::StrCat("cannot pack '", args[0], "': use images, videos, meshes or captions"));
 }
 
-absl::Status ParseStreamOptions(const CliFlags& flags, LoaderOptions* o, int64_t* batches) {
+absl::Status parse_stream_options(const CliFlags& flags, LoaderOptions* o, int64_t* batches) {
   int64_t seed = 0, min_side = o->resolution.min_side, max_side = o->resolution.max_side;
   absl::Status s = flags.required("--in", &o->path);
   if (s.ok()) s = flags.positive("--batches", batches);
@@ -200,7 +200,7 @@ absl::Status ParseStreamOptions(const CliFlags& flags, LoaderOptions* o, int64_t
   return s;
 }
 
-int RunStream(const std::vector<std::string>& args) {
+int run_stream(const std::vector<std::string>& args) {
   LoaderOptions o;
   const std::string kind = args.empty() ? "" : args[0];
   if (kind == "images") {
@@ -210,7 +210,7 @@ int RunStream(const std::vector<std::string>& args) {
   } else if (kind == "meshes") {
     o.modality = Modality::kMesh;
   } else {
-    return UsageError("`stream` needs a modality: images, videos or meshes");
+    return usage_error("`stream` needs a modality: images, videos or meshes");
   }
   CliFlags flags;
   int64_t batches = 4;
@@ -219,8 +219,8 @@ int RunStream(const std::vector<std::string>& args) {
       {"--in", "--batches", "--max-tokens", "--min-side", "--max-side", "--window", "--threads",
        "--seed", "--rank", "--world", "--cursor"},
       {"--eval"});
-  if (s.ok()) s = ParseStreamOptions(flags, &o, &batches);
-  if (!s.ok()) return UsageError(std::string(s.message()));
+  if (s.ok()) s = parse_stream_options(flags, &o, &batches);
+  if (!s.ok()) return usage_error(std::string(s.message()));
   LoaderCursor start;
   if (flags.has("--cursor")) {
     absl::StatusOr<LoaderCursor> parsed = parse_cursor(flags.text("--cursor"));
@@ -252,17 +252,17 @@ int RunStream(const std::vector<std::string>& args) {
   return 0;
 }
 
-int RunInspect(const std::vector<std::string>& args) {
-  if (args.size() != 1) return UsageError("`inspect` takes exactly one shard file");
+int run_inspect(const std::vector<std::string>& args) {
+  if (args.size() != 1) return usage_error("`inspect` takes exactly one shard file");
   absl::StatusOr<std::string> text = describe_shard(args[0]);
   if (!text.ok()) return failed(text.status());
   std::cout << *text;
   return 0;
 }
 
-int Main(int argc, char** argv) {
+int run_main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) return UsageError("missing command");
+  if (args.empty()) return usage_error("missing command");
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
     return 0;
@@ -270,12 +270,12 @@ int Main(int argc, char** argv) {
   const std::string command = args[0];
   args.erase(args.begin());
   if (command == "pack") return run_pack(args);
-  if (command == "inspect") return RunInspect(args);
-  if (command == "stream") return RunStream(args);
-  return UsageError(absl::StrCat("unknown command '", command, "'"));
+  if (command == "inspect") return run_inspect(args);
+  if (command == "stream") return run_stream(args);
+  return usage_error(absl::StrCat("unknown command '", command, "'"));
 }
 
 }  // namespace
 }  // namespace tetra::data
 
-int main(int argc, char** argv) { return tetra::data::Main(argc, argv); }
+int main(int argc, char** argv) { return tetra::data::run_main(argc, argv); }

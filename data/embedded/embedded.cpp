@@ -33,7 +33,7 @@ using embedded::Captioned;
 constexpr int kGeneratorVersion = 2;
 constexpr const char kReadyTitle[] = "tetra embedded dataset\n";
 
-absl::Status RecreateFolder(const std::string& path) {
+absl::Status recreate_folder(const std::string& path) {
   std::error_code ec;
   fs::remove_all(path, ec);  // left over from other options or an interrupted run
   fs::create_directories(path, ec);
@@ -47,10 +47,10 @@ absl::Status RecreateFolder(const std::string& path) {
 // Samples [0, count) of one split: made on `threads` threads, written in index order into shards of
 // `shard_size` (so the bytes do not depend on the thread count), each shard then captioned.
 template <typename Writer, typename Record>
-absl::Status WriteSplit(const std::string& dir, int64_t count, const EmbeddedDatasetOptions& o,
+absl::Status write_split(const std::string& dir, int64_t count, const EmbeddedDatasetOptions& o,
                         const std::function<absl::StatusOr<Captioned<Record>>(size_t)>& make,
                         TextEncoder& encoder) {
-  if (absl::Status s = RecreateFolder(dir); !s.ok()) return s;
+  if (absl::Status s = recreate_folder(dir); !s.ok()) return s;
   std::unique_ptr<Writer> writer;
   std::string path;
   std::vector<std::string> captions;
@@ -86,7 +86,7 @@ absl::Status WriteSplit(const std::string& dir, int64_t count, const EmbeddedDat
 
 // Both splits of one modality. `make(options, heldout, index)` builds one sample.
 template <typename Writer, typename Record, typename Make>
-absl::Status WriteModality(const std::string& dir, Modality modality, int64_t train,
+absl::Status write_modality(const std::string& dir, Modality modality, int64_t train,
                            int64_t heldout, const EmbeddedDatasetOptions& o, Make make,
                            TextEncoder& encoder) {
   for (const bool is_heldout : {false, true}) {
@@ -94,7 +94,7 @@ absl::Status WriteModality(const std::string& dir, Modality modality, int64_t tr
         [&](size_t i) -> absl::StatusOr<Captioned<Record>> {
       return make(o, is_heldout, static_cast<int64_t>(i));
     };
-    if (absl::Status s = WriteSplit<Writer, Record>(embedded_split_dir(dir, modality, is_heldout),
+    if (absl::Status s = write_split<Writer, Record>(embedded_split_dir(dir, modality, is_heldout),
                                                     is_heldout ? heldout : train, o, one, encoder);
         !s.ok()) {
       return s;
@@ -103,7 +103,7 @@ absl::Status WriteModality(const std::string& dir, Modality modality, int64_t tr
   return absl::OkStatus();
 }
 
-absl::Status CheckOptions(const EmbeddedDatasetOptions& o) {
+absl::Status check_options(const EmbeddedDatasetOptions& o) {
   const bool counts = o.num_train >= 1 && o.num_heldout >= 1 && o.video_train >= 1 &&
                       o.video_heldout >= 1 && o.mesh_train >= 1 && o.mesh_heldout >= 1 &&
                       o.shard_size >= 1 && o.threads >= 1;
@@ -130,7 +130,7 @@ absl::Status CheckOptions(const EmbeddedDatasetOptions& o) {
 
 // READY's whole content: the dataset is reused only when every option that shapes it matches
 // (`threads` does not change the bytes, so it is left out).
-std::string ReadyText(const EmbeddedDatasetOptions& o, const std::string& encoder) {
+std::string ready_text(const EmbeddedDatasetOptions& o, const std::string& encoder) {
   return absl::StrCat(
       kReadyTitle, "generator_version=", kGeneratorVersion,
       "\nshard_format_version=", kShardFormatVersion, "\nlayout=<modality>/{train,heldout}",
@@ -172,7 +172,7 @@ std::string embedded_split_dir(const std::string& dir, Modality modality, bool h
 }
 
 absl::Status ensure_embedded_dataset(const std::string& dir, const EmbeddedDatasetOptions& options) {
-  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  if (absl::Status s = check_options(options); !s.ok()) return s;
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) {
@@ -187,7 +187,7 @@ absl::Status ensure_embedded_dataset(const std::string& dir, const EmbeddedDatas
   }
   HashedTextEncoder encoder(options.text_width);
   const std::string ready_path = (fs::path(dir) / "READY").string();
-  const std::string ready = ReadyText(options, encoder.name());
+  const std::string ready = ready_text(options, encoder.name());
   const std::string found = ReadTextOrEmpty(ready_path);
   if (found == ready) return absl::OkStatus();
   if (absl::StartsWith(found, kReadyTitle)) {
@@ -197,14 +197,14 @@ absl::Status ensure_embedded_dataset(const std::string& dir, const EmbeddedDatas
   }
   fs::remove(ready_path, ec);  // the shards are about to change
   const EmbeddedDatasetOptions& o = options;
-  absl::Status s = WriteModality<ImageShardWriter, ImageRecord>(
+  absl::Status s = write_modality<ImageShardWriter, ImageRecord>(
       dir, Modality::kImage, o.num_train, o.num_heldout, o, embedded::make_image, encoder);
   if (s.ok()) {
-    s = WriteModality<VideoShardWriter, VideoRecord>(
+    s = write_modality<VideoShardWriter, VideoRecord>(
         dir, Modality::kVideo, o.video_train, o.video_heldout, o, embedded::make_video, encoder);
   }
   if (s.ok()) {
-    s = WriteModality<MeshShardWriter, MeshRecord>(dir, Modality::kMesh, o.mesh_train,
+    s = write_modality<MeshShardWriter, MeshRecord>(dir, Modality::kMesh, o.mesh_train,
                                                    o.mesh_heldout, o, embedded::make_mesh, encoder);
   }
   if (!s.ok()) return s;

@@ -9,7 +9,7 @@
 namespace tetra::data {
 namespace {
 
-uint64_t Fnv1a64(std::string_view bytes) {
+uint64_t fnv1a64(std::string_view bytes) {
   uint64_t h = 0xcbf29ce484222325ull;
   for (unsigned char c : bytes) {
     h ^= c;
@@ -19,7 +19,7 @@ uint64_t Fnv1a64(std::string_view bytes) {
 }
 
 // The SplitMix64 generator: each draw mixes the next state of a counter stepping by the golden ratio.
-uint64_t NextSplitMix64(uint64_t* state) {
+uint64_t next_split_mix64(uint64_t* state) {
   const uint64_t out = split_mix64(*state);
   *state += 0x9e3779b97f4a7c15ull;
   return out;
@@ -28,12 +28,12 @@ uint64_t NextSplitMix64(uint64_t* state) {
 // Adds the word's unit vector to `sum`. Components are centred uniforms in [-1, 1), not Gaussians:
 // a Box-Muller transform would need log/cos, whose last bits differ between C libraries, and a
 // bag-of-words only needs distinct words to be nearly orthogonal (|cos| ~ 1/sqrt(width) for both).
-void AddWordVector(std::string_view word, std::vector<double>* sum) {
-  uint64_t state = Fnv1a64(word);
+void add_word_vector(std::string_view word, std::vector<double>* sum) {
+  uint64_t state = fnv1a64(word);
   std::vector<double> v(sum->size());
   double norm2 = 0;
   for (double& x : v) {
-    x = static_cast<double>(NextSplitMix64(&state) >> 11) * 0x1.0p-52 - 1.0;  // exact
+    x = static_cast<double>(next_split_mix64(&state) >> 11) * 0x1.0p-52 - 1.0;  // exact
     norm2 += x * x;
   }
   // All-zero draws cannot happen in practice; guard the division anyway.
@@ -41,7 +41,7 @@ void AddWordVector(std::string_view word, std::vector<double>* sum) {
   for (size_t i = 0; i < v.size(); ++i) (*sum)[i] += v[i] * inv;
 }
 
-bool IsWordByte(unsigned char c) {
+bool is_word_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
@@ -55,7 +55,7 @@ std::vector<std::string> HashedTextEncoder::words(std::string_view text) {
   std::vector<std::string> words;
   std::string word;
   for (unsigned char c : text) {
-    if (IsWordByte(c)) {
+    if (is_word_byte(c)) {
       word.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a')
                                           : static_cast<char>(c));
     } else if (!word.empty()) {
@@ -69,7 +69,7 @@ std::vector<std::string> HashedTextEncoder::words(std::string_view text) {
 
 std::vector<float> HashedTextEncoder::encode_one(std::string_view text) const {
   std::vector<double> sum(static_cast<size_t>(width_), 0.0);
-  for (const std::string& word : words(text)) AddWordVector(word, &sum);
+  for (const std::string& word : words(text)) add_word_vector(word, &sum);
   double norm2 = 0;
   for (double x : sum) norm2 += x * x;
   const double inv = norm2 > 0 ? 1.0 / std::sqrt(norm2) : 0.0;  // no words: a zero row

@@ -24,13 +24,13 @@ constexpr float kCameraRadius = 2.0f;
 constexpr double kObjectBound = 0.19;
 constexpr float kFovDegrees = 12.0f;
 
-Vec3 ToVec(double x, double y, double z) {
+Vec3 to_vec(double x, double y, double z) {
   return {static_cast<float>(x), static_cast<float>(y), static_cast<float>(z)};
 }
 
 // Appends a flat-shaded polygon (3 or 4 corners, any winding: the renderer does not cull) with its
 // own vertices, so the headlight shading sees a sharp edge between faces.
-void AddFace(TriangleMesh& mesh, const std::vector<Vec3>& corners, const Vec3& albedo) {
+void add_face(TriangleMesh& mesh, const std::vector<Vec3>& corners, const Vec3& albedo) {
   const Vec3& a = corners[0];
   const Vec3& b = corners[1];
   const Vec3& c = corners[2];
@@ -51,7 +51,7 @@ void AddFace(TriangleMesh& mesh, const std::vector<Vec3>& corners, const Vec3& a
 }
 
 // An axis-aligned box centred at `c` with half extents `h`.
-void AddBox(TriangleMesh& mesh, const Vec3& c, const Vec3& h, const Vec3& albedo) {
+void add_box(TriangleMesh& mesh, const Vec3& c, const Vec3& h, const Vec3& albedo) {
   auto corner = [&](int i) {
     return Vec3{c[0] + (i & 1 ? h[0] : -h[0]), c[1] + (i & 2 ? h[1] : -h[1]),
                 c[2] + (i & 4 ? h[2] : -h[2])};
@@ -60,12 +60,12 @@ void AddBox(TriangleMesh& mesh, const Vec3& c, const Vec3& h, const Vec3& albedo
   static constexpr int kFaces[6][4] = {{0, 2, 3, 1}, {4, 5, 7, 6}, {0, 1, 5, 4},
                                        {2, 6, 7, 3}, {0, 4, 6, 2}, {1, 3, 7, 5}};
   for (const auto& f : kFaces) {
-    AddFace(mesh, {corner(f[0]), corner(f[1]), corner(f[2]), corner(f[3])}, albedo);
+    add_face(mesh, {corner(f[0]), corner(f[1]), corner(f[2]), corner(f[3])}, albedo);
   }
 }
 
 // A square pyramid on the plane y = c.y - height/2 (world up is +y, as the cameras see it).
-void AddPyramid(TriangleMesh& mesh, const Vec3& c, float half_base, float height,
+void add_pyramid(TriangleMesh& mesh, const Vec3& c, float half_base, float height,
                 const Vec3& albedo) {
   const float y0 = c[1] - 0.5f * height;
   const Vec3 apex{c[0], y0 + height, c[2]};
@@ -74,12 +74,12 @@ void AddPyramid(TriangleMesh& mesh, const Vec3& c, float half_base, float height
     base[i] = {c[0] + (i == 1 || i == 2 ? half_base : -half_base), y0,
                c[2] + (i >= 2 ? half_base : -half_base)};
   }
-  AddFace(mesh, {base[0], base[1], base[2], base[3]}, albedo);
-  for (int i = 0; i < 4; ++i) AddFace(mesh, {base[i], base[(i + 1) % 4], apex}, albedo);
+  add_face(mesh, {base[0], base[1], base[2], base[3]}, albedo);
+  for (int i = 0; i < 4; ++i) add_face(mesh, {base[i], base[(i + 1) % 4], apex}, albedo);
 }
 
 // A UV sphere with smooth normals.
-void AddSphere(TriangleMesh& mesh, const Vec3& c, float radius, const Vec3& albedo) {
+void add_sphere(TriangleMesh& mesh, const Vec3& c, float radius, const Vec3& albedo) {
   constexpr int kRings = 10, kSegments = 16;
   const uint32_t first = static_cast<uint32_t>(mesh.positions.size());
   for (int r = 0; r <= kRings; ++r) {
@@ -87,7 +87,7 @@ void AddSphere(TriangleMesh& mesh, const Vec3& c, float radius, const Vec3& albe
     for (int s = 0; s <= kSegments; ++s) {
       const double phi = 2.0 * M_PI * s / kSegments;
       const Vec3 n =
-          ToVec(std::sin(theta) * std::cos(phi), std::cos(theta), std::sin(theta) * std::sin(phi));
+          to_vec(std::sin(theta) * std::cos(phi), std::cos(theta), std::sin(theta) * std::sin(phi));
       mesh.positions.push_back({c[0] + radius * n[0], c[1] + radius * n[1], c[2] + radius * n[2]});
       mesh.normals.push_back(n);
       mesh.colours.push_back(albedo);
@@ -110,10 +110,10 @@ struct ShapeWords {
 };
 
 // Adds the object; sizes are in voxels.
-ShapeWords AddObject(TriangleMesh& mesh, std::mt19937_64& rng, const Vec3& albedo) {
+ShapeWords add_object(TriangleMesh& mesh, std::mt19937_64& rng, const Vec3& albedo) {
   // A fraction of a voxel off-centre in each axis: faces then never sit exactly on voxel boundaries
   // the same way twice, and the coordinates vary a little between samples.
-  const Vec3 c = ToVec(uniform(rng, -1.5, 1.5) * kVoxel, uniform(rng, -1.5, 1.5) * kVoxel,
+  const Vec3 c = to_vec(uniform(rng, -1.5, 1.5) * kVoxel, uniform(rng, -1.5, 1.5) * kVoxel,
                        uniform(rng, -1.5, 1.5) * kVoxel);
   auto half = [&](double lo, double hi) {
     return static_cast<float>(0.5 * uniform(rng, lo, hi) * kVoxel);
@@ -121,27 +121,27 @@ ShapeWords AddObject(TriangleMesh& mesh, std::mt19937_64& rng, const Vec3& albed
   switch (uniform_below(rng, 6)) {
     case 0: {
       const float h = half(5, 7.5);
-      AddBox(mesh, c, {h, h, h}, albedo);
+      add_box(mesh, c, {h, h, h}, albedo);
       return {"", "cube"};
     }
     case 1:
-      AddBox(mesh, c, {half(3.5, 5), half(9.5, 13), half(3.5, 5)}, albedo);
+      add_box(mesh, c, {half(3.5, 5), half(9.5, 13), half(3.5, 5)}, albedo);
       return {"tall", "box"};
     case 2:
-      AddBox(mesh, c, {half(7, 10), half(2.5, 3.5), half(7, 10)}, albedo);
+      add_box(mesh, c, {half(7, 10), half(2.5, 3.5), half(7, 10)}, albedo);
       return {"flat", "box"};
     case 3: {
       const float along = half(9.5, 13), side_a = half(3.5, 5), side_b = half(3.5, 5);
       const bool along_x = uniform_below(rng, 2) == 0;
-      AddBox(mesh, c, along_x ? Vec3{along, side_a, side_b} : Vec3{side_a, side_b, along}, albedo);
+      add_box(mesh, c, along_x ? Vec3{along, side_a, side_b} : Vec3{side_a, side_b, along}, albedo);
       return {"long", "box"};
     }
     case 4:
-      AddSphere(mesh, c, half(7, 9.5), albedo);
+      add_sphere(mesh, c, half(7, 9.5), albedo);
       return {"", "sphere"};
     default: {
       const float half_base = half(6, 8.5);
-      AddPyramid(mesh, c, half_base, static_cast<float>(uniform(rng, 6.5, 9) * kVoxel), albedo);
+      add_pyramid(mesh, c, half_base, static_cast<float>(uniform(rng, 6.5, 9) * kVoxel), albedo);
       return {"", "pyramid"};
     }
   }
@@ -161,7 +161,7 @@ absl::StatusOr<Captioned<MeshRecord>> make_mesh(const EmbeddedDatasetOptions& op
   TriangleMesh mesh;
   mesh.colour = MeshColour::kMaterial;
   mesh.lit = true;  // the headlight gives the faces different shades, as a real render would
-  const ShapeWords shape = AddObject(mesh, rng, albedo);
+  const ShapeWords shape = add_object(mesh, rng, albedo);
   const std::string id = scene_source_id(Modality::kMesh, heldout, index);
   for (const Vec3& p : mesh.positions) {
     if (std::sqrt(p[0] * p[0] + p[1] * p[1] + p[2] * p[2]) > kObjectBound) {

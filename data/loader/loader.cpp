@@ -38,7 +38,7 @@ struct Result {
 // Each decode thread's own open shards (readers are single-threaded), least recently used evicted.
 class SourceCache {
  public:
-  absl::StatusOr<const ShardSource*> Get(size_t shard, const std::string& path, Modality modality,
+  absl::StatusOr<const ShardSource*> get(size_t shard, const std::string& path, Modality modality,
                                          bool load_text) {
     for (auto it = open_.begin(); it != open_.end(); ++it) {
       if (it->first == shard) {
@@ -57,7 +57,7 @@ class SourceCache {
   std::list<std::pair<size_t, std::unique_ptr<ShardSource>>> open_;
 };
 
-absl::Status CheckOptions(const LoaderOptions& o) {
+absl::Status check_options(const LoaderOptions& o) {
   auto bad = [](const std::string& what) {
     return absl::InvalidArgumentError(absl::StrCat("loader options: ", what));
   };
@@ -112,19 +112,19 @@ struct Loader::State {
 
   int64_t walk_start = 0;
 
-  absl::Status Position(const LoaderCursor& start);
-  WorkItem Schedule();
+  absl::Status position(const LoaderCursor& start);
+  WorkItem schedule();
   void Work();
-  Result Load(const WorkItem& item, SourceCache* cache) const;
-  void Pack(Batch* batch) const;
-  int64_t RankShare() const {
+  Result load(const WorkItem& item, SourceCache* cache) const;
+  void pack(Batch* batch) const;
+  int64_t rank_share() const {
     return (catalog.total() - options.rank + options.world - 1) / options.world;
   }
 };
 
 // Replays the schedule to the cursor over integers only, then checks that the stored derived
 // fields agree: a mismatch means the data (or the world size) changed since the cursor was saved.
-absl::Status Loader::State::Position(const LoaderCursor& c) {
+absl::Status Loader::State::position(const LoaderCursor& c) {
   const std::string where = absl::StrCat("loader cursor (", format_cursor(c), ")");
   if (c.epoch < 0 || c.start < 0 || c.emitted < 0) {
     return absl::InvalidArgumentError(absl::StrCat(where, " has a negative field"));
@@ -163,7 +163,7 @@ absl::Status Loader::State::Position(const LoaderCursor& c) {
 }
 
 // Called under mu. Rolls into the next epoch when the walk is exhausted.
-WorkItem Loader::State::Schedule() {
+WorkItem Loader::State::schedule() {
   if (walk->done()) {
     ++epoch;
     walk_start = 0;
@@ -193,10 +193,10 @@ WorkItem Loader::State::Schedule() {
   return item;
 }
 
-Result Loader::State::Load(const WorkItem& item, SourceCache* cache) const {
+Result Loader::State::load(const WorkItem& item, SourceCache* cache) const {
   const auto [shard, local] = catalog.locate(item.global);
   absl::StatusOr<const ShardSource*> source =
-      cache->Get(shard, catalog.paths[shard], options.modality, options.load_text);
+      cache->get(shard, catalog.paths[shard], options.modality, options.load_text);
   if (!source.ok()) return {source.status(), item.after};
   std::mt19937_64 rng(hash_seeds({options.seed, static_cast<uint64_t>(item.epoch),
                                  static_cast<uint64_t>(item.global)}));
@@ -216,9 +216,9 @@ void Loader::State::Work() {
       std::unique_lock<std::mutex> lock(mu);
       changed.wait(lock, [&] { return stopping || next_seq < consumed_seq + options.prefetch; });
       if (stopping) return;
-      item = Schedule();
+      item = schedule();
     }
-    Result result = Load(item, &cache);
+    Result result = load(item, &cache);
     std::lock_guard<std::mutex> lock(mu);
     results.emplace(item.seq, std::move(result));
     changed.notify_all();
@@ -228,7 +228,7 @@ void Loader::State::Work() {
 // Patchifies every sample straight into the batch's token list: one write per value, no
 // per-sample token buffers (a mesh or a 512p window is ~100 MB of floats; allocating that per
 // sample on a decode thread costs more in page faults than the patchify itself).
-void Loader::State::Pack(Batch* batch) const {
+void Loader::State::pack(Batch* batch) const {
   const int64_t f = options.patch.features();
   batch->cu_seqlens.assign(1, 0);
   for (const Sample& s : batch->samples) {
@@ -266,19 +266,19 @@ Loader::~Loader() {
 
 absl::StatusOr<std::unique_ptr<Loader>> Loader::create(const LoaderOptions& options,
                                                        const LoaderCursor& start) {
-  if (absl::Status s = CheckOptions(options); !s.ok()) return s;
+  if (absl::Status s = check_options(options); !s.ok()) return s;
   auto state = std::make_unique<State>();
   state->options = options;
   state->order = {options.seed, options.shuffle, options.shuffle_buffer};
   absl::StatusOr<ShardCatalog> catalog = open_catalog(options, &state->stats.skipped_shards);
   if (!catalog.ok()) return catalog.status();
   state->catalog = std::move(*catalog);
-  if (state->RankShare() <= 0) {
+  if (state->rank_share() <= 0) {
     return absl::FailedPreconditionError(absl::StrCat(
         "loader: ", state->catalog.total(), " samples leave nothing for rank ", options.rank,
         " of ", options.world, "; use fewer ranks or more data"));
   }
-  if (absl::Status s = state->Position(start); !s.ok()) return s;
+  if (absl::Status s = state->position(start); !s.ok()) return s;
   State* raw = state.get();
   for (int64_t t = 0; t < options.threads; ++t) raw->workers.emplace_back([raw] { raw->Work(); });
   return std::unique_ptr<Loader>(new Loader(std::move(state)));
@@ -299,7 +299,7 @@ absl::StatusOr<Batch> Loader::next() {
         std::cerr << "tetra data: skipping corrupt sample: " << head.sample.status().message()
                   << "\n";
       }
-      if (++s.corrupt_in_a_row >= s.RankShare()) {
+      if (++s.corrupt_in_a_row >= s.rank_share()) {
         return absl::DataLossError(absl::StrCat(
             "loader: ", s.corrupt_in_a_row, " samples in a row failed to read or decode (a whole "
             "epoch of this rank; see the log above); check or re-pack the shards"));
@@ -326,7 +326,7 @@ absl::StatusOr<Batch> Loader::next() {
   }
   s.stats.delivered += static_cast<int64_t>(batch.samples.size());
   lock.unlock();
-  s.Pack(&batch);
+  s.pack(&batch);
   return batch;
 }
 

@@ -12,7 +12,7 @@ constexpr uint64_t kShardOrderTag = 0x7368617264ULL;   // "shard"
 constexpr uint64_t kSampleOrderTag = 0x73616d706cULL;  // "sampl"
 constexpr uint64_t kBufferTag = 0x6275666665ULL;       // "buffe"
 
-void Permute(std::vector<int64_t>* values, uint64_t seed) {
+void permute(std::vector<int64_t>* values, uint64_t seed) {
   std::mt19937_64 rng(seed);
   for (int64_t i = static_cast<int64_t>(values->size()) - 1; i > 0; --i) {
     std::swap((*values)[i], (*values)[uniform_below(rng, static_cast<uint64_t>(i) + 1)]);
@@ -36,12 +36,12 @@ EpochWalk::EpochWalk(const ShardCatalog& catalog, const OrderOptions& options, i
   std::vector<int64_t> shards(catalog.paths.size());
   std::iota(shards.begin(), shards.end(), int64_t{0});
   const uint64_t e = static_cast<uint64_t>(epoch);
-  if (options.shuffle) Permute(&shards, hash_seeds({options.seed, e, kShardOrderTag}));
+  if (options.shuffle) permute(&shards, hash_seeds({options.seed, e, kShardOrderTag}));
   for (int64_t shard : shards) {
     std::vector<int64_t> samples(static_cast<size_t>(catalog.starts[shard + 1] - catalog.starts[shard]));
     std::iota(samples.begin(), samples.end(), catalog.starts[shard]);
     if (options.shuffle) {
-      Permute(&samples, hash_seeds({options.seed, e, kSampleOrderTag, static_cast<uint64_t>(shard)}));
+      permute(&samples, hash_seeds({options.seed, e, kSampleOrderTag, static_cast<uint64_t>(shard)}));
     }
     order_.insert(order_.end(), samples.begin(), samples.end());
   }

@@ -10,7 +10,7 @@ namespace {
 
 // Random down-scaling (SPEC 1, AToken's random_resolution): with the given probability the rule's
 // size is scaled by a factor uniform in [min_side / shorter side, 1].
-double DrawDownscale(int64_t height, int64_t width, const LoaderOptions& options,
+double draw_downscale(int64_t height, int64_t width, const LoaderOptions& options,
                      std::mt19937_64* rng) {
   if (rng == nullptr || !options.train || options.downscale_probability <= 0) return 1.0;
   if (uniform_unit(*rng) >= options.downscale_probability) return 1.0;
@@ -21,7 +21,7 @@ double DrawDownscale(int64_t height, int64_t width, const LoaderOptions& options
   return lowest + (1.0 - lowest) * uniform_unit(*rng);
 }
 
-void TakePixels(const Image& image, Sample* sample) {
+void take_pixels(const Image& image, Sample* sample) {
   sample->height = image.height;
   sample->width = image.width;
   sample->pixels.insert(sample->pixels.end(), image.rgb.begin(), image.rgb.end());
@@ -67,8 +67,8 @@ absl::Status ShardSource::load_image(int64_t index, const LoaderOptions& options
   absl::StatusOr<Image> image = decode_record(*record, sample->label);
   if (!image.ok()) return image.status();
   sample->source_id = std::move(record->source_id);
-  const double downscale = DrawDownscale(image->height, image->width, options, rng);
-  TakePixels(resize_and_crop(*image, options.resolution, rng, downscale), sample);
+  const double downscale = draw_downscale(image->height, image->width, options, rng);
+  take_pixels(resize_and_crop(*image, options.resolution, rng, downscale), sample);
   sample->frames = 1;
   return absl::OkStatus();
 }
@@ -87,12 +87,12 @@ absl::Status ShardSource::load_video(int64_t index, const LoaderOptions& options
   }
   absl::StatusOr<std::vector<Image>> decoded = videos_->decode_frames(index, frames);
   if (!decoded.ok()) return decoded.status();
-  const double downscale = DrawDownscale(info.height, info.width, options, rng);
+  const double downscale = draw_downscale(info.height, info.width, options, rng);
   // One crop for the whole window: every frame replays the same crop draws.
   const std::mt19937_64 crop_rng = rng != nullptr ? *rng : std::mt19937_64();
   for (const Image& frame : *decoded) {
     std::mt19937_64 frame_rng = crop_rng;
-    TakePixels(resize_and_crop(frame, options.resolution, rng != nullptr ? &frame_rng : nullptr,
+    take_pixels(resize_and_crop(frame, options.resolution, rng != nullptr ? &frame_rng : nullptr,
                              downscale),
                sample);
   }

@@ -22,7 +22,7 @@ namespace {
 // Refuse absurd headers before allocating: a corrupt size field must not become a 100 GB buffer.
 constexpr uint64_t kMaxPixels = uint64_t{1} << 28;
 
-absl::Status DecodeError(absl::string_view name, absl::string_view format, absl::string_view why) {
+absl::Status decode_error(absl::string_view name, absl::string_view format, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(name, ": cannot decode ", format, ": ", why));
 }
 
@@ -58,7 +58,7 @@ void PngReadFromMemory(png_structp png, png_bytep out, size_t n) {
 
 // Asks libpng for RGB8 whatever the stored layout: palette/low-bit gray expanded, 16 bit scaled
 // (not truncated) to 8, alpha dropped, gray replicated to three channels.
-void RequestRgb8(png_structp png, png_infop info) {
+void request_rgb8(png_structp png, png_infop info) {
   const int color_type = png_get_color_type(png, info);
   const int bit_depth = png_get_bit_depth(png, info);
   if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
@@ -76,13 +76,13 @@ void RequestRgb8(png_structp png, png_infop info) {
 }
 
 // Runs under the setjmp of DecodePng; only trivially destructible locals here.
-void ReadPngPixels(PngDecodeJob* job) {
+void read_png_pixels(PngDecodeJob* job) {
   png_set_read_fn(job->png, job, PngReadFromMemory);
   png_read_info(job->png, job->info);
   const png_uint_32 width = png_get_image_width(job->png, job->info);
   const png_uint_32 height = png_get_image_height(job->png, job->info);
   if (uint64_t{width} * height > kMaxPixels) png_error(job->png, "implausibly large image");
-  RequestRgb8(job->png, job->info);
+  request_rgb8(job->png, job->info);
   if (png_get_rowbytes(job->png, job->info) != size_t{width} * 3) {
     png_error(job->png, "unexpected row layout after conversion to RGB8");
   }
@@ -94,7 +94,7 @@ void ReadPngPixels(PngDecodeJob* job) {
   png_read_image(job->png, job->rows.data());
 }
 
-absl::StatusOr<Image> DecodePng(const uint8_t* bytes, size_t size, absl::string_view name) {
+absl::StatusOr<Image> decode_png(const uint8_t* bytes, size_t size, absl::string_view name) {
   auto job = std::make_unique<PngDecodeJob>();
   job->data = bytes;
   job->size = size;
@@ -103,8 +103,8 @@ absl::StatusOr<Image> DecodePng(const uint8_t* bytes, size_t size, absl::string_
   if (job->png == nullptr || job->info == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(name, ": cannot allocate a PNG decoder"));
   }
-  if (setjmp(png_jmpbuf(job->png))) return DecodeError(name, "PNG", job->message);
-  ReadPngPixels(job.get());
+  if (setjmp(png_jmpbuf(job->png))) return decode_error(name, "PNG", job->message);
+  read_png_pixels(job.get());
   return std::move(job->image);
 }
 
@@ -133,7 +133,7 @@ void JpegEmitMessage(j_common_ptr cinfo, int level) {
 }
 
 // Runs under the setjmp of DecodeJpeg; only trivially destructible locals here.
-void ReadJpegPixels(JpegDecodeJob* job, const uint8_t* bytes, size_t size) {
+void read_jpeg_pixels(JpegDecodeJob* job, const uint8_t* bytes, size_t size) {
   jpeg_decompress_struct* cinfo = &job->cinfo;
   jpeg_create_decompress(cinfo);
   jpeg_mem_src(cinfo, bytes, static_cast<unsigned long>(size));
@@ -156,14 +156,14 @@ void ReadJpegPixels(JpegDecodeJob* job, const uint8_t* bytes, size_t size) {
   // should not discard the image.
 }
 
-absl::StatusOr<Image> DecodeJpeg(const uint8_t* bytes, size_t size, absl::string_view name) {
+absl::StatusOr<Image> decode_jpeg(const uint8_t* bytes, size_t size, absl::string_view name) {
   auto job = std::make_unique<JpegDecodeJob>();
   job->cinfo.err = jpeg_std_error(&job->error);
   job->cinfo.client_data = job.get();  // jpeg_create_decompress keeps err and client_data
   job->error.error_exit = JpegFail;
   job->error.emit_message = JpegEmitMessage;
-  if (setjmp(job->jump)) return DecodeError(name, "JPEG", job->message);
-  ReadJpegPixels(job.get(), bytes, size);
+  if (setjmp(job->jump)) return decode_error(name, "JPEG", job->message);
+  read_jpeg_pixels(job.get(), bytes, size);
   return std::move(job->image);
 }
 
@@ -182,9 +182,9 @@ absl::StatusOr<Image> decode_image(const uint8_t* bytes, size_t size, std::strin
   const absl::string_view name(label.data(), label.size());
   switch (sniff_image_format(bytes, size)) {
     case ImageFileFormat::kPng:
-      return DecodePng(bytes, size, name);
+      return decode_png(bytes, size, name);
     case ImageFileFormat::kJpeg:
-      return DecodeJpeg(bytes, size, name);
+      return decode_jpeg(bytes, size, name);
     case ImageFileFormat::kUnknown:
       break;
   }

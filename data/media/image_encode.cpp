@@ -15,7 +15,7 @@
 namespace tetra::data {
 namespace {
 
-absl::Status CheckImage(const Image& image, const char* format) {
+absl::Status check_image(const Image& image, const char* format) {
   if (image.height <= 0 || image.width <= 0 ||
       image.rgb.size() != static_cast<size_t>(image.height * image.width * 3)) {
     return absl::InvalidArgumentError(absl::StrCat("cannot encode ", format, ": image is ",
@@ -44,7 +44,7 @@ struct JpegEncodeJob {
   std::longjmp(job->jump, 1);
 }
 
-void WriteJpeg(JpegEncodeJob* job, const Image& image, int quality) {
+void write_jpeg(JpegEncodeJob* job, const Image& image, int quality) {
   jpeg_compress_struct* cinfo = &job->cinfo;
   jpeg_create_compress(cinfo);
   jpeg_mem_dest(cinfo, &job->buffer, &job->size);
@@ -82,7 +82,7 @@ void PngAppend(png_structp png, png_bytep data, size_t n) {
   job->out.insert(job->out.end(), data, data + n);
 }
 
-void WritePngToMemory(PngEncodeJob* job, const Image& image) {
+void write_png_to_memory(PngEncodeJob* job, const Image& image) {
   png_set_write_fn(job->png, job, PngAppend, nullptr);
   // Fast filters and level: shards favour decode speed, and views/frames are re-encodable.
   png_set_compression_level(job->png, 3);
@@ -97,7 +97,7 @@ void WritePngToMemory(PngEncodeJob* job, const Image& image) {
 }  // namespace
 
 absl::StatusOr<std::vector<uint8_t>> encode_jpeg_bytes(const Image& image, int quality) {
-  if (absl::Status s = CheckImage(image, "JPEG"); !s.ok()) return s;
+  if (absl::Status s = check_image(image, "JPEG"); !s.ok()) return s;
   auto job = std::make_unique<JpegEncodeJob>();
   job->cinfo.err = jpeg_std_error(&job->error);
   job->cinfo.client_data = job.get();
@@ -105,12 +105,12 @@ absl::StatusOr<std::vector<uint8_t>> encode_jpeg_bytes(const Image& image, int q
   if (setjmp(job->jump)) {
     return absl::InternalError(absl::StrCat("cannot encode JPEG: ", job->message));
   }
-  WriteJpeg(job.get(), image, quality);
+  write_jpeg(job.get(), image, quality);
   return std::vector<uint8_t>(job->buffer, job->buffer + job->size);
 }
 
 absl::StatusOr<std::vector<uint8_t>> encode_png_bytes(const Image& image) {
-  if (absl::Status s = CheckImage(image, "PNG"); !s.ok()) return s;
+  if (absl::Status s = check_image(image, "PNG"); !s.ok()) return s;
   auto job = std::make_unique<PngEncodeJob>();
   job->png = png_create_write_struct(PNG_LIBPNG_VER_STRING, job.get(), PngEncodeError, nullptr);
   if (job->png != nullptr) job->info = png_create_info_struct(job->png);
@@ -124,7 +124,7 @@ absl::StatusOr<std::vector<uint8_t>> encode_png_bytes(const Image& image) {
   if (setjmp(png_jmpbuf(job->png))) {
     return absl::InternalError(absl::StrCat("cannot encode PNG: ", job->message));
   }
-  WritePngToMemory(job.get(), image);
+  write_png_to_memory(job.get(), image);
   return std::move(job->out);
 }
 

@@ -17,7 +17,7 @@ namespace {
 
 constexpr float kShadedGrey = 0.8f;
 
-absl::StatusOr<Image> LoadTexture(const aiScene& scene, const aiString& name,
+absl::StatusOr<Image> load_texture(const aiScene& scene, const aiString& name,
                                   const std::string& mesh_path) {
   if (const aiTexture* embedded = scene.GetEmbeddedTexture(name.C_Str())) {
     if (embedded->mHeight == 0) {  // a compressed file (PNG/JPEG) held in memory
@@ -44,13 +44,13 @@ struct MaterialLook {
   bool has_colour = false;
 };
 
-MaterialLook ReadMaterial(const aiScene& scene, const aiMaterial& material,
+MaterialLook read_material(const aiScene& scene, const aiMaterial& material,
                           const std::string& path, TriangleMesh* mesh) {
   MaterialLook look;
   aiString name;
   for (aiTextureType type : {aiTextureType_BASE_COLOR, aiTextureType_DIFFUSE}) {
     if (material.GetTexture(type, 0, &name) != AI_SUCCESS) continue;
-    absl::StatusOr<Image> texture = LoadTexture(scene, name, path);
+    absl::StatusOr<Image> texture = load_texture(scene, name, path);
     if (!texture.ok()) continue;  // a missing texture file leaves the flat colour
     mesh->textures.push_back(std::move(*texture));
     look.texture = static_cast<int32_t>(mesh->textures.size() - 1);
@@ -72,7 +72,7 @@ MaterialLook ReadMaterial(const aiScene& scene, const aiMaterial& material,
   return look;
 }
 
-void AppendMesh(const aiMesh& m, const MaterialLook& look, TriangleMesh* out, bool* textured,
+void append_mesh(const aiMesh& m, const MaterialLook& look, TriangleMesh* out, bool* textured,
                 bool* vertex_coloured) {
   const uint32_t base = static_cast<uint32_t>(out->positions.size());
   const bool use_texture = look.texture >= 0 && m.HasTextureCoords(0);
@@ -102,7 +102,7 @@ void AppendMesh(const aiMesh& m, const MaterialLook& look, TriangleMesh* out, bo
   }
 }
 
-absl::Status Normalise(TriangleMesh* mesh, const std::string& path) {
+absl::Status normalise(TriangleMesh* mesh, const std::string& path) {
   Vec3 lo{std::numeric_limits<float>::max(), std::numeric_limits<float>::max(),
           std::numeric_limits<float>::max()};
   Vec3 hi{-lo[0], -lo[1], -lo[2]};
@@ -151,13 +151,13 @@ absl::StatusOr<TriangleMesh> load_mesh_file(const std::string& path) {
   TriangleMesh mesh;
   std::vector<MaterialLook> looks;
   for (unsigned i = 0; i < scene->mNumMaterials; ++i) {
-    looks.push_back(ReadMaterial(*scene, *scene->mMaterials[i], path, &mesh));
+    looks.push_back(read_material(*scene, *scene->mMaterials[i], path, &mesh));
   }
   bool textured = false, vertex_coloured = false;
   for (unsigned i = 0; i < scene->mNumMeshes; ++i) {
     const aiMesh& m = *scene->mMeshes[i];
     const MaterialLook look = m.mMaterialIndex < looks.size() ? looks[m.mMaterialIndex] : MaterialLook{};
-    AppendMesh(m, look, &mesh, &textured, &vertex_coloured);
+    append_mesh(m, look, &mesh, &textured, &vertex_coloured);
   }
   if (mesh.faces.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(path, ": has no triangles"));
@@ -170,7 +170,7 @@ absl::StatusOr<TriangleMesh> load_mesh_file(const std::string& path) {
                                     : MeshColour::kShaded;
   mesh.lit = !textured && !vertex_coloured;
   if (!textured) mesh.uvs.clear();
-  if (absl::Status s = Normalise(&mesh, path); !s.ok()) return s;
+  if (absl::Status s = normalise(&mesh, path); !s.ok()) return s;
   return mesh;
 }
 

@@ -6,11 +6,11 @@
 namespace tetra::data {
 namespace {
 
-Vec3 Cross(const Vec3& a, const Vec3& b) {
+Vec3 cross(const Vec3& a, const Vec3& b) {
   return {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
 }
 
-Vec3 Normalised(const Vec3& v) {
+Vec3 normalised(const Vec3& v) {
   const float len = std::sqrt(v[0] * v[0] + v[1] * v[1] + v[2] * v[2]);
   return {v[0] / len, v[1] / len, v[2] / len};
 }
@@ -20,7 +20,7 @@ struct Projected {
   float x, y, z, inv_z;
 };
 
-Vec3 SampleTexture(const Image& texture, float u, float v) {
+Vec3 sample_texture(const Image& texture, float u, float v) {
   const float fx = (u - std::floor(u)) * static_cast<float>(texture.width) - 0.5f;
   const float fy = (v - std::floor(v)) * static_cast<float>(texture.height) - 0.5f;
   const int64_t x0 = static_cast<int64_t>(std::floor(fx)), y0 = static_cast<int64_t>(std::floor(fy));
@@ -55,13 +55,13 @@ class Rasterizer {
     }
   }
 
-  RenderedView Run() {
-    for (size_t f = 0; f < mesh_.faces.size(); ++f) DrawTriangle(f);
+  RenderedView run() {
+    for (size_t f = 0; f < mesh_.faces.size(); ++f) draw_triangle(f);
     return std::move(view_);
   }
 
  private:
-  void DrawTriangle(size_t f) {
+  void draw_triangle(size_t f) {
     const auto& idx = mesh_.faces[f];
     const Projected& a = projected_[idx[0]];
     const Projected& b = projected_[idx[1]];
@@ -87,13 +87,13 @@ class Rasterizer {
         float& depth = view_.depth[y * r_ + x];
         if (depth != 0 && depth <= z) continue;
         depth = z;
-        Shade(f, {w0 * a.inv_z * z, w1 * b.inv_z * z, w2 * c.inv_z * z}, &view_.rgb[(y * r_ + x) * 3]);
+        shade(f, {w0 * a.inv_z * z, w1 * b.inv_z * z, w2 * c.inv_z * z}, &view_.rgb[(y * r_ + x) * 3]);
       }
     }
   }
 
   // `w`: perspective-correct barycentric weights.
-  void Shade(size_t f, const Vec3& w, uint8_t* out) const {
+  void shade(size_t f, const Vec3& w, uint8_t* out) const {
     const auto& idx = mesh_.faces[f];
     Vec3 albedo{0, 0, 0};
     if (mesh_.face_texture[f] >= 0) {
@@ -102,7 +102,7 @@ class Rasterizer {
         u += w[k] * mesh_.uvs[idx[k]][0];
         v += w[k] * mesh_.uvs[idx[k]][1];
       }
-      albedo = SampleTexture(mesh_.textures[mesh_.face_texture[f]], u, v);
+      albedo = sample_texture(mesh_.textures[mesh_.face_texture[f]], u, v);
     } else {
       for (int k = 0; k < 3; ++k) {
         for (int ch = 0; ch < 3; ++ch) albedo[ch] += w[k] * mesh_.colours[idx[k]][ch];
@@ -119,8 +119,8 @@ class Rasterizer {
       }
       // Headlight: the view direction from the surface point to the camera centre.
       const Vec3 pc = to_camera(camera_, p);
-      const Vec3 nc = Normalised(to_camera({camera_.rotation, {0, 0, 0}}, n));
-      const Vec3 view = Normalised({-pc[0], -pc[1], -pc[2]});
+      const Vec3 nc = normalised(to_camera({camera_.rotation, {0, 0, 0}}, n));
+      const Vec3 view = normalised({-pc[0], -pc[1], -pc[2]});
       const float cosine = std::abs(nc[0] * view[0] + nc[1] * view[1] + nc[2] * view[2]);
       light = 0.25f + 0.75f * (std::isfinite(cosine) ? cosine : 1.0f);
     }
@@ -159,11 +159,11 @@ std::vector<Camera> sphere_cameras(int64_t count, float radius, float fov_degree
     const Vec3 centre{static_cast<float>(radius * ring * std::cos(phi)),
                       static_cast<float>(radius * h),
                       static_cast<float>(radius * ring * std::sin(phi))};
-    const Vec3 forward = Normalised({-centre[0], -centre[1], -centre[2]});
+    const Vec3 forward = normalised({-centre[0], -centre[1], -centre[2]});
     // World up is +y; a camera looking straight along it uses +z instead.
     const Vec3 up = std::abs(forward[1]) > 0.999f ? Vec3{0, 0, 1} : Vec3{0, 1, 0};
-    const Vec3 right = Normalised(Cross(forward, up));
-    const Vec3 down = Cross(forward, right);
+    const Vec3 right = normalised(cross(forward, up));
+    const Vec3 down = cross(forward, right);
     Camera cam;
     cam.rotation = {right[0], right[1], right[2], down[0], down[1], down[2],
                     forward[0], forward[1], forward[2]};
@@ -177,7 +177,7 @@ std::vector<Camera> sphere_cameras(int64_t count, float radius, float fov_degree
 }
 
 RenderedView render_view(const TriangleMesh& mesh, const Camera& camera, int64_t resolution) {
-  return Rasterizer(mesh, camera, resolution).Run();
+  return Rasterizer(mesh, camera, resolution).run();
 }
 
 }  // namespace tetra::data

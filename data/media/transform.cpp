@@ -31,7 +31,7 @@ struct Tap {
   float w1 = 0.0f;
 };
 
-std::vector<Tap> ComputeTaps(int64_t in_size, int64_t out_size, int64_t first, int64_t count) {
+std::vector<Tap> compute_taps(int64_t in_size, int64_t out_size, int64_t first, int64_t count) {
   const double scale = static_cast<double>(in_size) / static_cast<double>(out_size);
   std::vector<Tap> taps(count);
   for (int64_t k = 0; k < count; ++k) {
@@ -44,18 +44,18 @@ std::vector<Tap> ComputeTaps(int64_t in_size, int64_t out_size, int64_t first, i
   return taps;
 }
 
-uint8_t ToByte(float v) {
+uint8_t to_byte(float v) {
   return static_cast<uint8_t>(std::clamp(std::lround(v), 0L, 255L));
 }
 
 // Pixels `window` of `image` bilinearly resized to `size`.
-Image ResampleWindow(const Image& image, Size size, const Window& window) {
+Image resample_window(const Image& image, Size size, const Window& window) {
   Image out;
   out.height = window.height;
   out.width = window.width;
   out.rgb.resize(static_cast<size_t>(window.height * window.width * 3));
-  const std::vector<Tap> rows = ComputeTaps(image.height, size.height, window.top, window.height);
-  const std::vector<Tap> cols = ComputeTaps(image.width, size.width, window.left, window.width);
+  const std::vector<Tap> rows = compute_taps(image.height, size.height, window.top, window.height);
+  const std::vector<Tap> cols = compute_taps(image.width, size.width, window.left, window.width);
   const int64_t stride = image.width * 3;
   uint8_t* dst = out.rgb.data();
   for (const Tap& ry : rows) {
@@ -69,14 +69,14 @@ Image ResampleWindow(const Image& image, Size size, const Window& window) {
       for (int64_t c = 0; c < 3; ++c) {
         const float top = wx0 * row0[cx.i0 * 3 + c] + wx1 * row0[cx.i1 * 3 + c];
         const float bottom = wx0 * row1[cx.i0 * 3 + c] + wx1 * row1[cx.i1 * 3 + c];
-        *dst++ = ToByte(wy0 * top + wy1 * bottom);
+        *dst++ = to_byte(wy0 * top + wy1 * bottom);
       }
     }
   }
   return out;
 }
 
-Image CopyWindow(const Image& image, const Window& window) {
+Image copy_window(const Image& image, const Window& window) {
   Image out;
   out.height = window.height;
   out.width = window.width;
@@ -90,7 +90,7 @@ Image CopyWindow(const Image& image, const Window& window) {
 
 // SPEC: keep the aspect ratio and resize only when a side is outside [min_side, max_side]; the
 // max rule wins a conflict. Each side must then still hold one `multiple`, or nothing can be cropped.
-Size ResizedSize(Size in, const ResolutionRule& rule, double downscale = 1.0) {
+Size resized_size(Size in, const ResolutionRule& rule, double downscale = 1.0) {
   const double shorter = static_cast<double>(std::min(in.height, in.width));
   const double longer = static_cast<double>(std::max(in.height, in.width));
   double scale = 1.0;
@@ -105,19 +105,19 @@ Size ResizedSize(Size in, const ResolutionRule& rule, double downscale = 1.0) {
 
 // The largest multiple of `multiple` that fits the side and, for extreme aspect ratios where the
 // multiple rule pushed the long side past max_side, also fits max_side.
-int64_t CropLength(int64_t side, const ResolutionRule& rule) {
+int64_t crop_length(int64_t side, const ResolutionRule& rule) {
   const int64_t cap = std::max(rule.multiple, (rule.max_side / rule.multiple) * rule.multiple);
   return std::min((side / rule.multiple) * rule.multiple, cap);
 }
 
-int64_t CropOffset(int64_t slack, std::mt19937_64* rng) {
+int64_t crop_offset(int64_t slack, std::mt19937_64* rng) {
   if (rng == nullptr) return slack / 2;
   return static_cast<int64_t>(uniform_below(*rng, static_cast<uint64_t>(slack) + 1));
 }
 
 // resize_and_crop has no error channel; a bad rule is made usable rather than crashing mid-run.
 // The stream validates its rule up front, so this only guards direct callers.
-ResolutionRule Sanitize(ResolutionRule rule) {
+ResolutionRule sanitize(ResolutionRule rule) {
   rule.multiple = std::max<int64_t>(1, rule.multiple);
   rule.min_side = std::max<int64_t>(1, rule.min_side);
   rule.max_side = std::max({rule.max_side, rule.min_side, rule.multiple});
@@ -142,13 +142,13 @@ absl::Status validate_resolution_rule(const ResolutionRule& rule) {
 
 Image resize_bilinear(const Image& image, int64_t height, int64_t width) {
   const Window all{0, 0, height, width};
-  if (height == image.height && width == image.width) return CopyWindow(image, all);
-  return ResampleWindow(image, {height, width}, all);
+  if (height == image.height && width == image.width) return copy_window(image, all);
+  return resample_window(image, {height, width}, all);
 }
 
 std::pair<int64_t, int64_t> resized_shape(int64_t height, int64_t width,
                                          const ResolutionRule& rule) {
-  const Size size = ResizedSize({height, width}, Sanitize(rule));
+  const Size size = resized_size({height, width}, sanitize(rule));
   return {size.height, size.width};
 }
 
@@ -159,16 +159,16 @@ Image resize_and_crop(const Image& image, const ResolutionRule& raw_rule, std::m
 Image resize_and_crop(const Image& image, const ResolutionRule& raw_rule, std::mt19937_64* rng,
                     double downscale) {
   if (image.height <= 0 || image.width <= 0) return Image{};
-  const ResolutionRule rule = Sanitize(raw_rule);
+  const ResolutionRule rule = sanitize(raw_rule);
   const Size in{image.height, image.width};
-  const Size size = ResizedSize(in, rule, std::clamp(downscale, 1e-6, 1.0));
+  const Size size = resized_size(in, rule, std::clamp(downscale, 1e-6, 1.0));
   Window window;
-  window.height = CropLength(size.height, rule);
-  window.width = CropLength(size.width, rule);
-  window.top = CropOffset(size.height - window.height, rng);
-  window.left = CropOffset(size.width - window.width, rng);
-  if (size.height == in.height && size.width == in.width) return CopyWindow(image, window);
-  return ResampleWindow(image, size, window);
+  window.height = crop_length(size.height, rule);
+  window.width = crop_length(size.width, rule);
+  window.top = crop_offset(size.height - window.height, rng);
+  window.left = crop_offset(size.width - window.width, rng);
+  if (size.height == in.height && size.width == in.width) return copy_window(image, window);
+  return resample_window(image, size, window);
 }
 
 }  // namespace tetra::data

@@ -11,7 +11,7 @@ namespace {
 constexpr int64_t kPatch = 16;
 
 // World point of pixel (x, y) at camera depth z: inverse projection, then R^T (p_c - t).
-Vec3 Unproject(const Camera& cam, float x, float y, float z) {
+Vec3 unproject(const Camera& cam, float x, float y, float z) {
   const Vec3 pc{(x - cam.cx) / cam.fx * z - cam.translation[0],
                 (y - cam.cy) / cam.fy * z - cam.translation[1], z - cam.translation[2]};
   const auto& r = cam.rotation;
@@ -19,7 +19,7 @@ Vec3 Unproject(const Camera& cam, float x, float y, float z) {
           r[2] * pc[0] + r[5] * pc[1] + r[8] * pc[2]};
 }
 
-std::vector<uint8_t> Occupancy(const std::vector<Camera>& cameras,
+std::vector<uint8_t> occupancy(const std::vector<Camera>& cameras,
                                const std::vector<RenderedView>& views) {
   std::vector<uint8_t> occupied(kVoxelGrid * kVoxelGrid * kVoxelGrid, 0);
   for (size_t v = 0; v < views.size(); ++v) {
@@ -28,7 +28,7 @@ std::vector<uint8_t> Occupancy(const std::vector<Camera>& cameras,
       for (int64_t x = 0; x < r; ++x) {
         const float z = views[v].depth[y * r + x];
         if (z <= 0) continue;
-        const Vec3 p = Unproject(cameras[v], static_cast<float>(x) + 0.5f,
+        const Vec3 p = unproject(cameras[v], static_cast<float>(x) + 0.5f,
                                  static_cast<float>(y) + 0.5f, z);
         int64_t index[3];
         bool inside = true;
@@ -46,7 +46,7 @@ std::vector<uint8_t> Occupancy(const std::vector<Camera>& cameras,
 }
 
 // The 16x16 patch of `view` containing pixel (x, y), as fp16 in [0, 1], (h, w, c) order.
-void CopyPatch(const RenderedView& view, int64_t x, int64_t y, uint16_t* out) {
+void copy_patch(const RenderedView& view, int64_t x, int64_t y, uint16_t* out) {
   const int64_t top = (y / kPatch) * kPatch, left = (x / kPatch) * kPatch;
   for (int64_t py = 0; py < kPatch; ++py) {
     const uint8_t* row = &view.rgb[((top + py) * view.resolution + left) * 3];
@@ -58,7 +58,7 @@ void CopyPatch(const RenderedView& view, int64_t x, int64_t y, uint16_t* out) {
 
 MeshVoxels voxelize_views(const std::vector<Camera>& cameras,
                          const std::vector<RenderedView>& views) {
-  const std::vector<uint8_t> occupied = Occupancy(cameras, views);
+  const std::vector<uint8_t> occupied = occupancy(cameras, views);
   MeshVoxels voxels;
   for (int64_t i = 0; i < static_cast<int64_t>(occupied.size()); ++i) {
     if (occupied[i] == 0) continue;
@@ -87,7 +87,7 @@ MeshVoxels voxelize_views(const std::vector<Camera>& cameras,
                          {static_cast<uint8_t>(vx), static_cast<uint8_t>(vy), static_cast<uint8_t>(vz)});
     const size_t offset = voxels.features.size();
     voxels.features.resize(offset + kVoxelFeatureWidth);
-    CopyPatch(views[best], best_x, best_y, &voxels.features[offset]);
+    copy_patch(views[best], best_x, best_y, &voxels.features[offset]);
   }
   return voxels;
 }

@@ -12,12 +12,12 @@
 namespace tetra::data {
 namespace {
 
-absl::Status LineError(const std::string& manifest, int64_t line, const std::string& what) {
+absl::Status line_error(const std::string& manifest, int64_t line, const std::string& what) {
   return absl::InvalidArgumentError(absl::StrCat(manifest, ":", line, ": ", what));
 }
 
 // One CSV record starting at `pos` (quoted fields may span lines); advances pos and line.
-absl::StatusOr<std::vector<std::string>> CsvRecord(const std::string& text, size_t* pos,
+absl::StatusOr<std::vector<std::string>> csv_record(const std::string& text, size_t* pos,
                                                    int64_t* line, const std::string& manifest) {
   std::vector<std::string> fields(1);
   bool quoted = false;
@@ -45,7 +45,7 @@ absl::StatusOr<std::vector<std::string>> CsvRecord(const std::string& text, size
       fields.back() += c;
     }
   }
-  if (quoted) return LineError(manifest, first_line, "unterminated quoted field");
+  if (quoted) return line_error(manifest, first_line, "unterminated quoted field");
   return fields;
 }
 
@@ -53,22 +53,22 @@ absl::StatusOr<std::vector<CaptionEntry>> ParseCsv(const std::string& text,
                                                    const std::string& manifest) {
   size_t pos = 0;
   int64_t line = 1;
-  absl::StatusOr<std::vector<std::string>> header = CsvRecord(text, &pos, &line, manifest);
+  absl::StatusOr<std::vector<std::string>> header = csv_record(text, &pos, &line, manifest);
   if (!header.ok()) return header.status();
   const auto path_col = std::find(header->begin(), header->end(), "path") - header->begin();
   const auto caption_col = std::find(header->begin(), header->end(), "caption") - header->begin();
   if (path_col == static_cast<long>(header->size()) ||
       caption_col == static_cast<long>(header->size())) {
-    return LineError(manifest, 1, "the header row must name a 'path' and a 'caption' column");
+    return line_error(manifest, 1, "the header row must name a 'path' and a 'caption' column");
   }
   std::vector<CaptionEntry> entries;
   while (pos < text.size()) {
     const int64_t record_line = line;
-    absl::StatusOr<std::vector<std::string>> fields = CsvRecord(text, &pos, &line, manifest);
+    absl::StatusOr<std::vector<std::string>> fields = csv_record(text, &pos, &line, manifest);
     if (!fields.ok()) return fields.status();
     if (fields->size() == 1 && (*fields)[0].empty()) continue;  // blank line
     if (fields->size() != header->size()) {
-      return LineError(manifest, record_line,
+      return line_error(manifest, record_line,
                        absl::StrCat("has ", fields->size(), " fields, the header ", header->size()));
     }
     entries.push_back({(*fields)[path_col], (*fields)[caption_col]});
@@ -88,7 +88,7 @@ absl::StatusOr<std::vector<CaptionEntry>> ParseJsonLines(const std::string& text
     const nlohmann::json value = nlohmann::json::parse(row.begin(), row.end(), nullptr, false);
     if (value.is_discarded() || !value.is_object() || !value.contains("path") ||
         !value.contains("caption") || !value["path"].is_string() || !value["caption"].is_string()) {
-      return LineError(manifest, line, R"(expected {"path": "...", "caption": "..."})");
+      return line_error(manifest, line, R"(expected {"path": "...", "caption": "..."})");
     }
     entries.push_back({value["path"].get<std::string>(), value["caption"].get<std::string>()});
   }

@@ -16,7 +16,7 @@
 namespace tetra::data {
 namespace {
 
-absl::StatusOr<std::vector<uint16_t>> EmbedCaptions(const std::vector<std::string>& captions,
+absl::StatusOr<std::vector<uint16_t>> embed_captions(const std::vector<std::string>& captions,
                                                     TextEncoder& encoder, int64_t batch) {
   std::vector<uint16_t> halves(captions.size() * static_cast<size_t>(encoder.width()), 0);
   std::vector<std::string> texts;
@@ -46,7 +46,7 @@ absl::StatusOr<std::vector<uint16_t>> EmbedCaptions(const std::vector<std::strin
 }
 
 // Rewrites one shard's /text group; returns how many of its samples got a caption.
-absl::StatusOr<int64_t> CaptionShard(const std::string& path,
+absl::StatusOr<int64_t> caption_shard(const std::string& path,
                                      const std::map<std::string, std::string>& captions,
                                      TextEncoder* encoder, int64_t batch,
                                      std::set<std::string>* used, int64_t* samples) {
@@ -73,7 +73,7 @@ absl::StatusOr<int64_t> CaptionShard(const std::string& path,
   return captioned;
 }
 
-std::string ReportText(const PackCaptionsOptions& options, const CaptionReport& report,
+std::string report_text(const PackCaptionsOptions& options, const CaptionReport& report,
                        const std::string& encoder) {
   std::string text = absl::StrCat(
       "tetra-data pack captions\nmanifest: ", options.manifest, "\nshards: ", options.shards_dir,
@@ -91,7 +91,7 @@ absl::Status write_shard_captions(const std::string& path, const std::vector<std
                                 TextEncoder* encoder, int64_t batch) {
   std::vector<uint16_t> embeddings;
   if (encoder != nullptr) {
-    absl::StatusOr<std::vector<uint16_t>> embedded = EmbedCaptions(captions, *encoder, batch);
+    absl::StatusOr<std::vector<uint16_t>> embedded = embed_captions(captions, *encoder, batch);
     if (!embedded.ok()) return embedded.status();
     embeddings = std::move(*embedded);
   }
@@ -121,7 +121,7 @@ absl::StatusOr<CaptionReport> pack_captions(const PackCaptionsOptions& options,
   std::set<std::string> used;
   for (const std::string& path : *shards) {
     absl::StatusOr<int64_t> captioned =
-        CaptionShard(path, captions, encoder, options.batch, &used, &report.samples);
+        caption_shard(path, captions, encoder, options.batch, &used, &report.samples);
     if (!captioned.ok()) return captioned.status();
     report.captioned += *captioned;
     ++report.shards;
@@ -132,7 +132,7 @@ absl::StatusOr<CaptionReport> pack_captions(const PackCaptionsOptions& options,
   const std::string report_path =
       (std::filesystem::path(options.shards_dir) / "captions_report.txt").string();
   if (absl::Status s = WriteFileAtomically(
-          report_path, ReportText(options, report, encoder != nullptr ? encoder->name() : ""));
+          report_path, report_text(options, report, encoder != nullptr ? encoder->name() : ""));
       !s.ok()) {
     return s;
   }

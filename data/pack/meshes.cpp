@@ -12,7 +12,7 @@
 namespace tetra::data {
 namespace {
 
-void StoreView(const Camera& cam, const RenderedView& view, MeshViews* out) {
+void store_view(const Camera& cam, const RenderedView& view, MeshViews* out) {
   out->rgb.insert(out->rgb.end(), view.rgb.begin(), view.rgb.end());
   for (float z : view.depth) out->depth.push_back(float_to_half(z));
   const auto& r = cam.rotation;
@@ -35,7 +35,7 @@ absl::StatusOr<MeshRecord> mesh_to_record(const TriangleMesh& mesh, const std::s
   record.views.resolution = options.resolution;
   for (const Camera& cam : cameras) {
     views.push_back(render_view(mesh, cam, options.resolution));
-    StoreView(cam, views.back(), &record.views);
+    store_view(cam, views.back(), &record.views);
   }
   record.voxels = voxelize_views(cameras, views);
   if (record.voxels.count() == 0) {

@@ -10,7 +10,7 @@
 namespace tetra::data {
 namespace {
 
-absl::StatusOr<ImageRecord> LoadImageFile(const PackFile& file) {
+absl::StatusOr<ImageRecord> load_image_file(const PackFile& file) {
   absl::StatusOr<std::vector<uint8_t>> bytes = ReadFileBytes(file.path);
   if (!bytes.ok()) return bytes.status();
   if (bytes->empty()) return absl::InvalidArgumentError(absl::StrCat(file.relative, ": empty file"));
@@ -31,7 +31,7 @@ absl::StatusOr<ImageRecord> LoadImageFile(const PackFile& file) {
 
 absl::StatusOr<PackReport> pack_images(const PackImagesOptions& options) {
   const PackJob job("images", options, {".png", ".jpg", ".jpeg"}, "original-bytes");
-  return run_pack<ImageShardWriter, ImageRecord>(job, LoadImageFile);
+  return run_pack<ImageShardWriter, ImageRecord>(job, load_image_file);
 }
 
 }  // namespace tetra::data

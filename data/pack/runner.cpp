@@ -20,20 +20,20 @@ namespace fs = std::filesystem;
 
 constexpr char kStateDir[] = ".pack";
 
-std::string Lower(std::string text) {
+std::string lower(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return text;
 }
 
-std::string ShardName(int64_t index) {
+std::string shard_name(int64_t index) {
   char name[32];
   std::snprintf(name, sizeof(name), "shard-%05lld", static_cast<long long>(index));
   return name;
 }
 
 // What a resumed pack must agree on: the kind, the settings, the shard size and the input list.
-std::string StateText(const PackJob& job, const std::vector<PackFile>& files) {
+std::string state_text(const PackJob& job, const std::vector<PackFile>& files) {
   uint64_t hash = 0;
   for (const PackFile& f : files) {
     for (unsigned char c : f.relative) hash = split_mix64(hash ^ c);
@@ -77,7 +77,7 @@ absl::Status PackProgress::scan() {
   for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     std::error_code type_ec;
     if (!it->is_regular_file(type_ec)) continue;
-    const std::string ext = Lower(it->path().extension().string());
+    const std::string ext = lower(it->path().extension().string());
     if (std::find(job_.extensions.begin(), job_.extensions.end(), ext) == job_.extensions.end()) {
       ++ignored_;
       continue;
@@ -101,7 +101,7 @@ absl::Status PackProgress::prepare_output() {
   std::error_code ec;
   const fs::path state_dir = fs::path(job_.out_dir) / kStateDir;
   const std::string state_path = (state_dir / "state").string();
-  const std::string state = StateText(job_, files_);
+  const std::string state = state_text(job_, files_);
   bool has_shards = false;
   for (const auto& entry : fs::directory_iterator(job_.out_dir, ec)) {
     has_shards = has_shards || entry.path().extension() == ".h5";
@@ -137,7 +137,7 @@ absl::Status PackProgress::prepare_output() {
 absl::Status PackProgress::load_finished_shards() {
   const fs::path state_dir = fs::path(job_.out_dir) / kStateDir;
   while (true) {
-    const std::string path = (state_dir / (ShardName(report_.shards) + ".done")).string();
+    const std::string path = (state_dir / (shard_name(report_.shards) + ".done")).string();
     std::error_code ec;
     if (!fs::exists(path, ec)) break;
     int64_t inputs_end = -1, packed = -1;
@@ -163,7 +163,7 @@ absl::Status PackProgress::load_finished_shards() {
 }
 
 std::string PackProgress::next_shard_path() const {
-  return (fs::path(job_.out_dir) / (ShardName(report_.shards) + ".h5")).string();
+  return (fs::path(job_.out_dir) / (shard_name(report_.shards) + ".h5")).string();
 }
 
 absl::Status PackProgress::commit_shard(size_t inputs_end, int64_t packed,
@@ -171,7 +171,7 @@ absl::Status PackProgress::commit_shard(size_t inputs_end, int64_t packed,
   std::string note = absl::StrCat("inputs_end ", inputs_end, "\npacked ", packed, "\n");
   for (const std::string& line : skipped) absl::StrAppend(&note, "skip ", line, "\n");
   const std::string path =
-      (fs::path(job_.out_dir) / kStateDir / (ShardName(report_.shards) + ".done")).string();
+      (fs::path(job_.out_dir) / kStateDir / (shard_name(report_.shards) + ".done")).string();
   if (absl::Status s = WriteFileAtomically(path, note); !s.ok()) return s;
   report_.packed += packed;
   ++report_.shards;

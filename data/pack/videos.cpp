@@ -11,7 +11,7 @@
 namespace tetra::data {
 namespace {
 
-absl::StatusOr<std::vector<uint8_t>> EncodeFrame(const Image& frame,
+absl::StatusOr<std::vector<uint8_t>> encode_frame(const Image& frame,
                                                  const PackVideosOptions& options) {
   switch (options.frame_encoding) {
     case ImageEncoding::kJpeg:
@@ -24,14 +24,14 @@ absl::StatusOr<std::vector<uint8_t>> EncodeFrame(const Image& frame,
   return absl::InvalidArgumentError("unknown frame encoding");
 }
 
-absl::StatusOr<VideoRecord> LoadVideoFile(const PackFile& file, const PackVideosOptions& options) {
+absl::StatusOr<VideoRecord> load_video_file(const PackFile& file, const PackVideosOptions& options) {
   VideoRecord record;
   VideoDecodeOptions decode;
   decode.fps = options.fps;
   decode.max_side = options.max_side;
   decode.max_frames = options.max_frames;
   const std::function<absl::Status(Image&&)> sink = [&](Image&& frame) -> absl::Status {
-    absl::StatusOr<std::vector<uint8_t>> bytes = EncodeFrame(frame, options);
+    absl::StatusOr<std::vector<uint8_t>> bytes = encode_frame(frame, options);
     if (!bytes.ok()) return bytes.status();
     record.frames.push_back(std::move(*bytes));
     return absl::OkStatus();
@@ -56,7 +56,7 @@ absl::StatusOr<VideoRecord> LoadVideoFile(const PackFile& file, const PackVideos
   return record;
 }
 
-std::string EncodingSetting(const PackVideosOptions& options) {
+std::string encoding_setting(const PackVideosOptions& options) {
   switch (options.frame_encoding) {
     case ImageEncoding::kJpeg:
       return absl::StrCat("jpeg", options.jpeg_quality);
@@ -87,9 +87,9 @@ absl::StatusOr<PackReport> pack_videos(const PackVideosOptions& options) {
   }
   const PackJob job("videos", options, video_extensions(),
                     absl::StrCat("fps=", options.fps, " max_side=", options.max_side,
-                                 " max_frames=", options.max_frames, " frames=", EncodingSetting(options)));
+                                 " max_frames=", options.max_frames, " frames=", encoding_setting(options)));
   const std::function<absl::StatusOr<VideoRecord>(const PackFile&)> load =
-      [&options](const PackFile& file) { return LoadVideoFile(file, options); };
+      [&options](const PackFile& file) { return load_video_file(file, options); };
   return run_pack<VideoShardWriter, VideoRecord>(job, load);
 }
 

@@ -20,17 +20,17 @@ constexpr char kModalityAttr[] = "modality";
 constexpr char kNumSamplesAttr[] = "num_samples";
 
 // Objects carry no modification time, so identical content gives a byte-identical file.
-H5PropertyList Untimed(hid_t plist_class) {
+H5PropertyList untimed(hid_t plist_class) {
   H5PropertyList plist(H5Pcreate(plist_class));
   H5Pset_obj_track_times(plist.get(), false);
   return plist;
 }
 
-std::string RepackHint(Modality m) {
+std::string repack_hint(Modality m) {
   return absl::StrCat("re-pack it with `tetra-data pack ", ModalityGroup(m), "`");
 }
 
-std::pair<std::string, std::string> SplitName(const std::string& name) {
+std::pair<std::string, std::string> split_name(const std::string& name) {
   const size_t slash = name.rfind('/');
   if (slash == std::string::npos) return {"", name};
   return {name.substr(0, slash), name.substr(slash + 1)};
@@ -38,7 +38,7 @@ std::pair<std::string, std::string> SplitName(const std::string& name) {
 
 // Selects rows [first, first + rows) (whole along the other dimensions) in `file_space`; returns the
 // matching memory space (negative handle when the selection fails).
-H5Space SelectRows(hid_t file_space, const std::vector<hsize_t>& dims, hsize_t first, hsize_t rows) {
+H5Space select_rows(hid_t file_space, const std::vector<hsize_t>& dims, hsize_t first, hsize_t rows) {
   std::vector<hsize_t> start(dims.size(), 0), count = dims;
   start[0] = first;
   count[0] = rows;
@@ -49,7 +49,7 @@ H5Space SelectRows(hid_t file_space, const std::vector<hsize_t>& dims, hsize_t f
 
 // Opens an existing shard file read-only; errors say "<context>: ..." and end with `hint` (how to
 // repair it) for files that exist but are not HDF5 or cannot be opened. Call under lock_hdf5().
-absl::StatusOr<H5File> OpenShardFile(const std::string& path, absl::string_view context,
+absl::StatusOr<H5File> open_shard_file(const std::string& path, absl::string_view context,
                                      absl::string_view hint) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
@@ -71,7 +71,7 @@ absl::StatusOr<H5File> OpenShardFile(const std::string& path, absl::string_view 
 // The value of an open string attribute, variable-length (what h5py writes for str) or fixed-length
 // (numpy bytes). Fails with InvalidArgument when it is not a string, DataLoss when unreadable; the
 // caller adds the context.
-absl::StatusOr<std::string> ReadStringAttributeValue(hid_t attribute) {
+absl::StatusOr<std::string> read_string_attribute_value(hid_t attribute) {
   H5Type file_type(H5Aget_type(attribute));
   if (!file_type.valid() || H5Tget_class(file_type.get()) != H5T_STRING) {
     return absl::InvalidArgumentError("is not a string");
@@ -176,10 +176,10 @@ absl::StatusOr<hid_t> ShardFileWriter::Group(const std::string& name) {
   if (name.empty()) return file_.get();
   auto it = groups_.find(name);
   if (it != groups_.end()) return it->second.get();
-  const auto [parent_name, leaf] = SplitName(name);
+  const auto [parent_name, leaf] = split_name(name);
   absl::StatusOr<hid_t> parent = Group(parent_name);
   if (!parent.ok()) return parent.status();
-  H5PropertyList create = Untimed(H5P_GROUP_CREATE);
+  H5PropertyList create = untimed(H5P_GROUP_CREATE);
   H5Group group(H5Gcreate2(*parent, leaf.c_str(), H5P_DEFAULT, create.get(), H5P_DEFAULT));
   if (!group.valid()) return failed(absl::StrCat("create group ", name));
   const hid_t id = group.get();
@@ -191,7 +191,7 @@ absl::Status ShardFileWriter::define_table(const std::string& name, hid_t file_t
                                           const std::vector<hsize_t>& row_dims,
                                           hsize_t chunk_rows, int deflate) {
   auto lock = lock_hdf5();
-  const auto [group_name, leaf] = SplitName(name);
+  const auto [group_name, leaf] = split_name(name);
   absl::StatusOr<hid_t> group = Group(group_name);
   if (!group.ok()) return group.status();
   std::vector<hsize_t> dims{0}, max_dims{H5S_UNLIMITED}, chunk{std::max<hsize_t>(1, chunk_rows)};
@@ -203,7 +203,7 @@ absl::Status ShardFileWriter::define_table(const std::string& name, hid_t file_t
     elems *= d;
   }
   H5Space space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), max_dims.data()));
-  H5PropertyList create = Untimed(H5P_DATASET_CREATE);
+  H5PropertyList create = untimed(H5P_DATASET_CREATE);
   H5Pset_chunk(create.get(), static_cast<int>(chunk.size()), chunk.data());
   if (deflate > 0) H5Pset_deflate(create.get(), static_cast<unsigned>(deflate));
   H5Dataset dataset(H5Dcreate2(*group, leaf.c_str(), file_type, space.get(), H5P_DEFAULT,
@@ -237,7 +237,7 @@ absl::Status ShardFileWriter::append(const std::string& name, hid_t mem_type, co
   dims[0] += rows;
   if (H5Dset_extent(dataset, dims.data()) < 0) return failed(absl::StrCat("extend ", name));
   H5Space file_space(H5Dget_space(dataset));
-  H5Space mem_space = SelectRows(file_space.get(), dims, first, rows);
+  H5Space mem_space = select_rows(file_space.get(), dims, first, rows);
   if (mem_space.get() < 0 ||
       H5Dwrite(dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, data) < 0) {
     return failed(absl::StrCat("append to ", name));
@@ -250,11 +250,11 @@ absl::Status ShardFileWriter::write_column(const std::string& name, hid_t file_t
                                           hid_t mem_type, const void* data, hsize_t count,
                                           hsize_t chunk) {
   auto lock = lock_hdf5();
-  const auto [group_name, leaf] = SplitName(name);
+  const auto [group_name, leaf] = split_name(name);
   absl::StatusOr<hid_t> group = Group(group_name);
   if (!group.ok()) return group.status();
   H5Space space(H5Screate_simple(1, &count, nullptr));
-  H5PropertyList create = Untimed(H5P_DATASET_CREATE);
+  H5PropertyList create = untimed(H5P_DATASET_CREATE);
   if (chunk > 0 && H5Pset_chunk(create.get(), 1, &chunk) < 0) {
     return failed(absl::StrCat("write ", name, " chunk layout"));
   }
@@ -358,7 +358,7 @@ absl::StatusOr<std::unique_ptr<ShardFileReader>> ShardFileReader::open_checked(
   r->context_ = absl::StrCat("shard ", path);
   if (expected != nullptr) r->modality_ = *expected;  // names the repack command until read
   absl::StatusOr<H5File> file =
-      OpenShardFile(path, r->context_, expected != nullptr ? RepackHint(*expected) : "re-pack it");
+      open_shard_file(path, r->context_, expected != nullptr ? repack_hint(*expected) : "re-pack it");
   if (!file.ok()) return file.status();
   r->file_ = std::move(*file);
   absl::StatusOr<std::string> format = r->string_attribute("", kFormatAttr);
@@ -409,7 +409,7 @@ ShardFileReader::~ShardFileReader() {
 }
 
 absl::Status ShardFileReader::corrupt(const std::string& what) const {
-  return absl::DataLossError(absl::StrCat(context_, ": ", what, "; ", RepackHint(modality_)));
+  return absl::DataLossError(absl::StrCat(context_, ": ", what, "; ", repack_hint(modality_)));
 }
 
 bool ShardFileReader::has(const std::string& name) const {
@@ -520,7 +520,7 @@ absl::StatusOr<std::string> ShardFileReader::string_attribute(const std::string&
   auto lock = lock_hdf5();
   absl::StatusOr<H5Attribute> attr = open_attribute(object, name);
   if (!attr.ok()) return attr.status();
-  absl::StatusOr<std::string> value = ReadStringAttributeValue(attr->get());
+  absl::StatusOr<std::string> value = read_string_attribute_value(attr->get());
   if (!value.ok()) {
     return corrupt(absl::StrCat("attribute ", object, "@", name, " ", value.status().message()));
   }
@@ -541,7 +541,7 @@ absl::Status ShardFileReader::read_rows(const std::string& name, hid_t mem_type,
     return corrupt(absl::StrCat(name, ": rows [", first, ", ", first + rows, ") are outside its ",
                                 dims[0], " rows"));
   }
-  H5Space mem_space = SelectRows(file_space.get(), dims, first, rows);
+  H5Space mem_space = select_rows(file_space.get(), dims, first, rows);
   if (mem_space.get() < 0 ||
       H5Dread(*dataset, mem_type, mem_space.get(), file_space.get(), H5P_DEFAULT, out) < 0) {
     return hdf5_error(absl::StatusCode::kDataLoss, context_,

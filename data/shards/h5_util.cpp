@@ -5,7 +5,7 @@
 namespace tetra::data {
 namespace {
 
-herr_t KeepInnermost(unsigned depth, const H5E_error2_t* error, void* out) {
+herr_t keep_innermost(unsigned depth, const H5E_error2_t* error, void* out) {
   auto* message = static_cast<std::string*>(out);
   if (message->empty() && error->desc != nullptr && error->desc[0] != '\0') *message = error->desc;
   return 0;
@@ -26,7 +26,7 @@ std::unique_lock<std::recursive_mutex> lock_hdf5() {
 
 std::string take_hdf5_error() {
   std::string message;
-  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, KeepInnermost, &message);
+  H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, keep_innermost, &message);
   H5Eclear2(H5E_DEFAULT);
   return message.empty() ? "no HDF5 detail" : message;
 }

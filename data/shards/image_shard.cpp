@@ -21,7 +21,7 @@ constexpr char kSourceId[] = "images/source_id";
 constexpr hsize_t kDataChunkBytes = 1 << 20;
 constexpr char kRepackHint[] = "re-pack it with `tetra-data pack images`";
 
-absl::Status CheckRecord(const ImageRecord& record, const std::string& path) {
+absl::Status check_record(const ImageRecord& record, const std::string& path) {
   const std::string where = absl::StrCat("shard '", path, "': record '", record.source_id, "'");
   if (record.height <= 0 || record.width <= 0) {
     return absl::InvalidArgumentError(
@@ -61,7 +61,7 @@ absl::Status ImageShardWriter::add(const ImageRecord& record) {
     return absl::FailedPreconditionError(
         absl::StrCat("shard '", file_->path(), "': add() after finish(); create a new writer"));
   }
-  if (absl::Status status = CheckRecord(record, file_->path()); !status.ok()) return status;
+  if (absl::Status status = check_record(record, file_->path()); !status.ok()) return status;
   blob_.insert(blob_.end(), record.bytes.begin(), record.bytes.end());
   offsets_.push_back(blob_.size());
   encodings_.push_back(static_cast<uint8_t>(record.encoding));

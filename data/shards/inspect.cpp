@@ -12,7 +12,7 @@ namespace {
 
 constexpr int64_t kShown = 5;
 
-const char* EncodingName(ImageEncoding encoding) {
+const char* encoding_name(ImageEncoding encoding) {
   switch (encoding) {
     case ImageEncoding::kRawRgb8:
       return "raw-rgb8";
@@ -25,7 +25,7 @@ const char* EncodingName(ImageEncoding encoding) {
 }
 
 // One line per sample for the first `count` samples, from the modality's own reader (opened once).
-absl::StatusOr<std::vector<std::string>> DescribeSamples(const std::string& path, Modality modality,
+absl::StatusOr<std::vector<std::string>> describe_samples(const std::string& path, Modality modality,
                                                          int64_t count) {
   std::vector<std::string> lines;
   if (modality == Modality::kImage) {
@@ -35,7 +35,7 @@ absl::StatusOr<std::vector<std::string>> DescribeSamples(const std::string& path
       absl::StatusOr<ImageRecord> r = (*reader)->read(i);
       if (!r.ok()) return r.status();
       lines.push_back(absl::StrCat(r->source_id, "  ", r->height, "x", r->width, "  ",
-                                   EncodingName(r->encoding), "  ", r->bytes.size(), " bytes"));
+                                   encoding_name(r->encoding), "  ", r->bytes.size(), " bytes"));
     }
   } else if (modality == Modality::kVideo) {
     auto reader = VideoShardReader::open(path);
@@ -45,7 +45,7 @@ absl::StatusOr<std::vector<std::string>> DescribeSamples(const std::string& path
       lines.push_back(absl::StrCat(v.source_id, "  ", v.num_frames, " frames ", v.height, "x",
                                    v.width, " @ ", v.fps, " fps (source ", v.source_height, "x",
                                    v.source_width, " @ ", v.source_fps, " fps)  ",
-                                   EncodingName(v.encoding)));
+                                   encoding_name(v.encoding)));
     }
   } else {
     auto reader = MeshShardReader::open(path);
@@ -79,7 +79,7 @@ absl::StatusOr<std::string> describe_shard(const std::string& path) {
                     "\n");
   }
   absl::StatusOr<std::vector<std::string>> lines =
-      DescribeSamples(path, f.modality(), std::min(kShown, f.num_samples()));
+      describe_samples(path, f.modality(), std::min(kShown, f.num_samples()));
   if (!lines.ok()) return lines.status();
   for (int64_t i = 0; i < static_cast<int64_t>(lines->size()); ++i) {
     absl::StrAppend(&out, "  [", i, "] ", (*lines)[i], "\n");

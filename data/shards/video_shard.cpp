@@ -20,7 +20,7 @@ constexpr char kSourceId[] = "videos/source_id";
 constexpr hsize_t kChunkBytes = 1 << 20;
 
 template <typename T, typename F>
-std::vector<T> Gather(const std::vector<VideoInfo>& infos, F field) {
+std::vector<T> gather(const std::vector<VideoInfo>& infos, F field) {
   std::vector<T> out;
   out.reserve(infos.size());
   for (const VideoInfo& info : infos) out.push_back(static_cast<T>(field(info)));
@@ -75,13 +75,13 @@ absl::Status VideoShardWriter::finish() {
         absl::StrCat("shard '", file_->path(), "': no samples added; a shard holds at least one"));
   }
   const hsize_t n = infos_.size();
-  const auto encodings = Gather<uint8_t>(infos_, [](const VideoInfo& v) { return v.encoding; });
-  const auto heights = Gather<int64_t>(infos_, [](const VideoInfo& v) { return v.height; });
-  const auto widths = Gather<int64_t>(infos_, [](const VideoInfo& v) { return v.width; });
-  const auto fps = Gather<double>(infos_, [](const VideoInfo& v) { return v.fps; });
-  const auto src_h = Gather<int64_t>(infos_, [](const VideoInfo& v) { return v.source_height; });
-  const auto src_w = Gather<int64_t>(infos_, [](const VideoInfo& v) { return v.source_width; });
-  const auto src_fps = Gather<double>(infos_, [](const VideoInfo& v) { return v.source_fps; });
+  const auto encodings = gather<uint8_t>(infos_, [](const VideoInfo& v) { return v.encoding; });
+  const auto heights = gather<int64_t>(infos_, [](const VideoInfo& v) { return v.height; });
+  const auto widths = gather<int64_t>(infos_, [](const VideoInfo& v) { return v.width; });
+  const auto fps = gather<double>(infos_, [](const VideoInfo& v) { return v.fps; });
+  const auto src_h = gather<int64_t>(infos_, [](const VideoInfo& v) { return v.source_height; });
+  const auto src_w = gather<int64_t>(infos_, [](const VideoInfo& v) { return v.source_width; });
+  const auto src_fps = gather<double>(infos_, [](const VideoInfo& v) { return v.source_fps; });
   std::vector<std::string> ids;
   for (const VideoInfo& v : infos_) ids.push_back(v.source_id);
   ShardFileWriter& f = *file_;

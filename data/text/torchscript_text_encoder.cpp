@@ -40,7 +40,7 @@ class TorchScriptTextEncoder : public TextEncoder {
   int64_t width() const override { return width_; }
   std::string name() const override { return name_; }
 
-  absl::Status Probe() { return encode({"a probe sentence"}).status(); }
+  absl::Status probe() { return encode({"a probe sentence"}).status(); }
 
  private:
   torch::jit::Module module_;
@@ -66,7 +66,7 @@ absl::StatusOr<std::unique_ptr<TextEncoder>> load_torchscript_text_encoder(const
   module.eval();
   auto encoder = std::make_unique<TorchScriptTextEncoder>(
       std::move(module), std::filesystem::path(path).filename().string());
-  if (absl::Status s = encoder->Probe(); !s.ok()) return s;
+  if (absl::Status s = encoder->probe(); !s.ok()) return s;
   return encoder;
 }
 
