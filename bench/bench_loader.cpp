@@ -20,13 +20,13 @@
 #include <random>
 #include <string>
 
-#include "data/half.h"
-#include "data/image_encode.h"
-#include "data/loader.h"
-#include "data/mesh_shard.h"
-#include "data/pack_meshes.h"
-#include "data/shard.h"
-#include "data/video_shard.h"
+#include "data/util/half.h"
+#include "data/media/image_encode.h"
+#include "data/loader/loader.h"
+#include "data/shards/mesh_shard.h"
+#include "data/pack/meshes.h"
+#include "data/shards/image_shard.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {
@@ -71,14 +71,14 @@ std::string ImageDataset(int64_t side) {
   static std::map<int64_t, std::string> made;
   if (made.count(side)) return made[side];
   const std::string dir = Scratch("images" + std::to_string(side));
-  auto writer = ImageShardWriter::Create(dir + "/shard-00000.h5");
+  auto writer = ImageShardWriter::create(dir + "/shard-00000.h5");
   const int64_t source = side * 5 / 4;
   for (uint32_t i = 0; i < 48; ++i) {
     ImageRecord r{"img" + std::to_string(i), ImageEncoding::kJpeg, source, source,
-                  *EncodeJpegBytes(PhotoLike(source, source, i), 90)};
-    (void)(*writer)->Add(r);
+                  *encode_jpeg_bytes(PhotoLike(source, source, i), 90)};
+    (void)(*writer)->add(r);
   }
-  (void)(*writer)->Finish();
+  (void)(*writer)->finish();
   return made[side] = dir;
 }
 
@@ -86,7 +86,7 @@ std::string VideoDataset(int64_t side) {
   static std::map<int64_t, std::string> made;
   if (made.count(side)) return made[side];
   const std::string dir = Scratch("videos" + std::to_string(side));
-  auto writer = VideoShardWriter::Create(dir + "/shard-00000.h5");
+  auto writer = VideoShardWriter::create(dir + "/shard-00000.h5");
   const int64_t width = side * 16 / 9 / 16 * 16;
   for (uint32_t clip = 0; clip < 6; ++clip) {
     VideoRecord r;
@@ -97,11 +97,11 @@ std::string VideoDataset(int64_t side) {
       for (int64_t y = 0; y < side; ++y) {
         std::copy_n(&base.rgb[(y * (width + 96) + 2 * k) * 3], width * 3, &frame.rgb[y * width * 3]);
       }
-      r.frames.push_back(*EncodeJpegBytes(frame, 90));
+      r.frames.push_back(*encode_jpeg_bytes(frame, 90));
     }
-    (void)(*writer)->Add(r);
+    (void)(*writer)->add(r);
   }
-  (void)(*writer)->Finish();
+  (void)(*writer)->finish();
   return made[side] = dir;
 }
 
@@ -109,7 +109,7 @@ std::string MeshDataset() {
   static std::string made;
   if (!made.empty()) return made;
   const std::string dir = Scratch("meshes");
-  auto writer = MeshShardWriter::Create(dir + "/shard-00000.h5");
+  auto writer = MeshShardWriter::create(dir + "/shard-00000.h5");
   std::mt19937 rng(1);
   for (int asset = 0; asset < 16; ++asset) {
     MeshRecord r;
@@ -118,13 +118,13 @@ std::string MeshDataset() {
       r.voxels.coords.insert(r.voxels.coords.end(), {uint8_t(v % 64), uint8_t(v / 64 % 64), uint8_t(v / 4096)});
     }
     for (int k = 0; k < 8000 * kVoxelFeatureWidth; ++k) {
-      r.voxels.features.push_back(FloatToHalf(static_cast<float>(rng() % 256) / 255.0f));
+      r.voxels.features.push_back(float_to_half(static_cast<float>(rng() % 256) / 255.0f));
     }
     r.views = {1, 16, std::vector<uint8_t>(16 * 16 * 3), std::vector<uint16_t>(16 * 16),
                std::vector<float>(16), std::vector<float>(9)};
-    (void)(*writer)->Add(r);
+    (void)(*writer)->add(r);
   }
-  (void)(*writer)->Finish();
+  (void)(*writer)->finish();
   return made = dir;
 }
 
@@ -142,16 +142,16 @@ void RunLoader(benchmark::State& state, LoaderOptions o) {
   o.prefetch = 16;
   o.shuffle_buffer = 16;
   o.max_tokens = 8192;
-  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(o);
+  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::create(o);
   if (!loader.ok()) {
     state.SkipWithError(std::string(loader.status().message()).c_str());
     return;
   }
   int64_t tokens = 0, samples = 0;
-  (void)(*loader)->Next();  // let the decode threads fill the prefetch queue outside the timing
+  (void)(*loader)->next();  // let the decode threads fill the prefetch queue outside the timing
   const double cpu_start = ProcessCpuSeconds();
   for (auto _ : state) {
-    absl::StatusOr<Batch> batch = (*loader)->Next();
+    absl::StatusOr<Batch> batch = (*loader)->next();
     if (!batch.ok()) {
       state.SkipWithError(std::string(batch.status().message()).c_str());
       return;
@@ -220,7 +220,7 @@ void BM_MeshPacker(benchmark::State& state) {
   int64_t voxels = 0;
   const double cpu_start = ProcessCpuSeconds();
   for (auto _ : state) {
-    absl::StatusOr<MeshRecord> record = MeshFileToRecord(path, "sphere", o);
+    absl::StatusOr<MeshRecord> record = mesh_file_to_record(path, "sphere", o);
     if (!record.ok()) {
       state.SkipWithError(std::string(record.status().message()).c_str());
       return;

@@ -4,7 +4,7 @@
 #include <array>
 #include <cstring>
 
-#include "data/half.h"
+#include "data/util/half.h"
 
 namespace tetra::data {
 namespace {

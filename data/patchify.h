@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "common/patch.h"
-#include "data/mesh_shard.h"
+#include "data/shards/mesh_shard.h"
 
 namespace tetra::data {
 

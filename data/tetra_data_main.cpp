@@ -6,14 +6,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "data/cli_flags.h"
-#include "data/inspect.h"
-#include "data/loader.h"
-#include "data/pack.h"
-#include "data/hashed_text_encoder.h"
-#include "data/pack_captions.h"
-#include "data/pack_meshes.h"
-#include "data/pack_videos.h"
+#include "data/pack/cli_flags.h"
+#include "data/shards/inspect.h"
+#include "data/loader/loader.h"
+#include "data/pack/pack.h"
+#include "data/embedded/hashed_text_encoder.h"
+#include "data/pack/captions.h"
+#include "data/pack/meshes.h"
+#include "data/pack/videos.h"
 #include "data/text/torchscript_text_encoder.h"
 
 namespace tetra::data {
@@ -51,19 +51,19 @@ constexpr char kUsage[] =
 
 constexpr int kUsageExit = 2;
 
-int UsageError(const std::string& message) {
+int usage_error(const std::string& message) {
   std::cerr << "tetra-data: " << message << "\n\n" << kUsage;
   return kUsageExit;
 }
 
-int Failed(const absl::Status& status) {
+int failed(const absl::Status& status) {
   std::cerr << "tetra-data: " << status.message() << "\n";
   return 1;
 }
 
-int Summarise(const absl::StatusOr<PackReport>& report, const std::string& noun,
+int summarise(const absl::StatusOr<PackReport>& report, const std::string& noun,
               const std::string& out_dir) {
-  if (!report.ok()) return Failed(report.status());
+  if (!report.ok()) return failed(report.status());
   std::cout << "packed " << report->packed << " " << noun << " into " << report->shards
             << " shards, " << report->skipped.size() << " skipped (see " << out_dir
             << "/pack_report.txt)\n";
@@ -72,26 +72,26 @@ int Summarise(const absl::StatusOr<PackReport>& report, const std::string& noun,
 
 const std::set<std::string> kCommonFlags = {"--in", "--out", "--shard-size", "--threads"};
 
-absl::Status ParseCommon(const CliFlags& flags, PackFolderOptions* o) {
-  absl::Status s = flags.Required("--in", &o->in_dir);
-  if (s.ok()) s = flags.Required("--out", &o->out_dir);
-  if (s.ok()) s = flags.Positive("--shard-size", &o->shard_size);
-  if (s.ok()) s = flags.Positive("--threads", &o->threads);
-  o->resume = flags.Has("--resume");
+absl::Status parse_common(const CliFlags& flags, PackFolderOptions* o) {
+  absl::Status s = flags.required("--in", &o->in_dir);
+  if (s.ok()) s = flags.required("--out", &o->out_dir);
+  if (s.ok()) s = flags.positive("--shard-size", &o->shard_size);
+  if (s.ok()) s = flags.positive("--threads", &o->threads);
+  o->resume = flags.has("--resume");
   return s;
 }
 
-int PackImagesCommand(const std::vector<std::string>& args) {
+int pack_images_command(const std::vector<std::string>& args) {
   CliFlags flags;
   PackImagesOptions o;
-  absl::Status s = flags.Parse(args, kCommonFlags, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o);
-  if (!s.ok()) return UsageError(std::string(s.message()));
-  return Summarise(PackImages(o), "images", o.out_dir);
+  absl::Status s = flags.parse(args, kCommonFlags, {"--resume"});
+  if (s.ok()) s = parse_common(flags, &o);
+  if (!s.ok()) return usage_error(std::string(s.message()));
+  return summarise(pack_images(o), "images", o.out_dir);
 }
 
-absl::Status ParseFrameEncoding(const CliFlags& flags, PackVideosOptions* o) {
-  const std::string frames = flags.Text("--frames", "jpeg");
+absl::Status parse_frame_encoding(const CliFlags& flags, PackVideosOptions* o) {
+  const std::string frames = flags.text("--frames", "jpeg");
   if (frames == "jpeg") {
     o->frame_encoding = ImageEncoding::kJpeg;
   } else if (frames == "png") {
@@ -103,63 +103,63 @@ absl::Status ParseFrameEncoding(const CliFlags& flags, PackVideosOptions* o) {
         absl::StrCat("--frames expects jpeg, png or raw, got '", frames, "'"));
   }
   int64_t quality = o->jpeg_quality;
-  if (absl::Status s = flags.Positive("--quality", &quality); !s.ok()) return s;
+  if (absl::Status s = flags.positive("--quality", &quality); !s.ok()) return s;
   o->jpeg_quality = static_cast<int>(quality);
   return absl::OkStatus();
 }
 
-int PackVideosCommand(const std::vector<std::string>& args) {
+int pack_videos_command(const std::vector<std::string>& args) {
   CliFlags flags;
   PackVideosOptions o;
   std::set<std::string> known = kCommonFlags;
   known.insert({"--fps", "--max-side", "--max-frames", "--frames", "--quality"});
-  absl::Status s = flags.Parse(args, known, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o);
-  if (s.ok()) s = flags.NonNegative("--fps", &o.fps);
-  if (s.ok()) s = flags.NonNegative("--max-side", &o.max_side);
-  if (s.ok()) s = flags.NonNegative("--max-frames", &o.max_frames);
-  if (s.ok()) s = ParseFrameEncoding(flags, &o);
-  if (!s.ok()) return UsageError(std::string(s.message()));
-  return Summarise(PackVideos(o), "videos", o.out_dir);
+  absl::Status s = flags.parse(args, known, {"--resume"});
+  if (s.ok()) s = parse_common(flags, &o);
+  if (s.ok()) s = flags.non_negative("--fps", &o.fps);
+  if (s.ok()) s = flags.non_negative("--max-side", &o.max_side);
+  if (s.ok()) s = flags.non_negative("--max-frames", &o.max_frames);
+  if (s.ok()) s = parse_frame_encoding(flags, &o);
+  if (!s.ok()) return usage_error(std::string(s.message()));
+  return summarise(pack_videos(o), "videos", o.out_dir);
 }
 
-int PackMeshesCommand(const std::vector<std::string>& args) {
+int pack_meshes_command(const std::vector<std::string>& args) {
   CliFlags flags;
   PackMeshesOptions o;
   std::set<std::string> known = kCommonFlags;
   known.insert({"--views", "--resolution", "--radius", "--fov"});
-  absl::Status s = flags.Parse(args, known, {"--resume"});
-  if (s.ok()) s = ParseCommon(flags, &o);
-  if (s.ok()) s = flags.Positive("--views", &o.views);
-  if (s.ok()) s = flags.Positive("--resolution", &o.resolution);
+  absl::Status s = flags.parse(args, known, {"--resume"});
+  if (s.ok()) s = parse_common(flags, &o);
+  if (s.ok()) s = flags.positive("--views", &o.views);
+  if (s.ok()) s = flags.positive("--resolution", &o.resolution);
   double radius = o.radius, fov = o.fov_degrees;
-  if (s.ok()) s = flags.NonNegative("--radius", &radius);
-  if (s.ok()) s = flags.NonNegative("--fov", &fov);
-  if (!s.ok()) return UsageError(std::string(s.message()));
+  if (s.ok()) s = flags.non_negative("--radius", &radius);
+  if (s.ok()) s = flags.non_negative("--fov", &fov);
+  if (!s.ok()) return usage_error(std::string(s.message()));
   o.radius = static_cast<float>(radius);
   o.fov_degrees = static_cast<float>(fov);
-  return Summarise(PackMeshes(o), "meshes", o.out_dir);
+  return summarise(pack_meshes(o), "meshes", o.out_dir);
 }
 
-int PackCaptionsCommand(const std::vector<std::string>& args) {
+int pack_captions_command(const std::vector<std::string>& args) {
   CliFlags flags;
   PackCaptionsOptions o;
   std::string encoder_path;
-  absl::Status s = flags.Parse(args, {"--manifest", "--shards", "--encoder", "--batch"}, {});
-  if (s.ok()) s = flags.Required("--manifest", &o.manifest);
-  if (s.ok()) s = flags.Required("--shards", &o.shards_dir);
-  if (s.ok()) s = flags.Positive("--batch", &o.batch);
-  if (!s.ok()) return UsageError(std::string(s.message()));
+  absl::Status s = flags.parse(args, {"--manifest", "--shards", "--encoder", "--batch"}, {});
+  if (s.ok()) s = flags.required("--manifest", &o.manifest);
+  if (s.ok()) s = flags.required("--shards", &o.shards_dir);
+  if (s.ok()) s = flags.positive("--batch", &o.batch);
+  if (!s.ok()) return usage_error(std::string(s.message()));
   std::unique_ptr<TextEncoder> encoder;
-  if (flags.Has("--encoder")) {
-    const std::string spec = flags.Text("--encoder");
+  if (flags.has("--encoder")) {
+    const std::string spec = flags.text("--encoder");
     absl::StatusOr<std::unique_ptr<TextEncoder>> loaded =
-        IsHashedTextEncoderSpec(spec) ? MakeHashedTextEncoder(spec) : LoadTorchScriptTextEncoder(spec);
-    if (!loaded.ok()) return Failed(loaded.status());
+        is_hashed_text_encoder_spec(spec) ? make_hashed_text_encoder(spec) : load_torchscript_text_encoder(spec);
+    if (!loaded.ok()) return failed(loaded.status());
     encoder = std::move(*loaded);
   }
-  absl::StatusOr<CaptionReport> report = PackCaptions(o, encoder.get());
-  if (!report.ok()) return Failed(report.status());
+  absl::StatusOr<CaptionReport> report = pack_captions(o, encoder.get());
+  if (!report.ok()) return failed(report.status());
   std::cout << "captioned " << report->captioned << " of " << report->samples << " samples in "
             << report->shards << " shards"
             << (encoder ? absl::StrCat(", ", report->embedding_width, "-wide embeddings")
@@ -169,38 +169,38 @@ int PackCaptionsCommand(const std::vector<std::string>& args) {
   return 0;
 }
 
-int RunPack(const std::vector<std::string>& args) {
-  if (args.empty()) return UsageError("`pack` needs what to pack: images, videos, meshes or captions");
+int run_pack(const std::vector<std::string>& args) {
+  if (args.empty()) return usage_error("`pack` needs what to pack: images, videos, meshes or captions");
   const std::vector<std::string> rest(args.begin() + 1, args.end());
-  if (args[0] == "images") return PackImagesCommand(rest);
-  if (args[0] == "videos") return PackVideosCommand(rest);
-  if (args[0] == "meshes") return PackMeshesCommand(rest);
-  if (args[0] == "captions") return PackCaptionsCommand(rest);
-  return UsageError(
+  if (args[0] == "images") return pack_images_command(rest);
+  if (args[0] == "videos") return pack_videos_command(rest);
+  if (args[0] == "meshes") return pack_meshes_command(rest);
+  if (args[0] == "captions") return pack_captions_command(rest);
+  return usage_error(
       absl::StrCat("cannot pack '", args[0], "': use images, videos, meshes or captions"));
 }
 
-absl::Status ParseStreamOptions(const CliFlags& flags, LoaderOptions* o, int64_t* batches) {
+absl::Status parse_stream_options(const CliFlags& flags, LoaderOptions* o, int64_t* batches) {
   int64_t seed = 0, min_side = o->resolution.min_side, max_side = o->resolution.max_side;
-  absl::Status s = flags.Required("--in", &o->path);
-  if (s.ok()) s = flags.Positive("--batches", batches);
-  if (s.ok()) s = flags.Positive("--max-tokens", &o->max_tokens);
-  if (s.ok()) s = flags.Positive("--min-side", &min_side);
-  if (s.ok()) s = flags.Positive("--max-side", &max_side);
-  if (s.ok()) s = flags.Positive("--window", &o->window.frames);
-  if (s.ok()) s = flags.Positive("--threads", &o->threads);
-  if (s.ok()) s = flags.NonNegative("--seed", &seed);
-  if (s.ok()) s = flags.NonNegative("--rank", &o->rank);
-  if (s.ok()) s = flags.Positive("--world", &o->world);
+  absl::Status s = flags.required("--in", &o->path);
+  if (s.ok()) s = flags.positive("--batches", batches);
+  if (s.ok()) s = flags.positive("--max-tokens", &o->max_tokens);
+  if (s.ok()) s = flags.positive("--min-side", &min_side);
+  if (s.ok()) s = flags.positive("--max-side", &max_side);
+  if (s.ok()) s = flags.positive("--window", &o->window.frames);
+  if (s.ok()) s = flags.positive("--threads", &o->threads);
+  if (s.ok()) s = flags.non_negative("--seed", &seed);
+  if (s.ok()) s = flags.non_negative("--rank", &o->rank);
+  if (s.ok()) s = flags.positive("--world", &o->world);
   o->seed = static_cast<uint64_t>(seed);
   o->resolution.min_side = min_side;
   o->resolution.max_side = max_side;
-  o->train = !flags.Has("--eval");
+  o->train = !flags.has("--eval");
   o->shuffle = o->train;
   return s;
 }
 
-int RunStream(const std::vector<std::string>& args) {
+int run_stream(const std::vector<std::string>& args) {
   LoaderOptions o;
   const std::string kind = args.empty() ? "" : args[0];
   if (kind == "images") {
@@ -210,28 +210,28 @@ int RunStream(const std::vector<std::string>& args) {
   } else if (kind == "meshes") {
     o.modality = Modality::k3d;
   } else {
-    return UsageError("`stream` needs a modality: images, videos or meshes");
+    return usage_error("`stream` needs a modality: images, videos or meshes");
   }
   CliFlags flags;
   int64_t batches = 4;
-  absl::Status s = flags.Parse(
+  absl::Status s = flags.parse(
       std::vector<std::string>(args.begin() + 1, args.end()),
       {"--in", "--batches", "--max-tokens", "--min-side", "--max-side", "--window", "--threads",
        "--seed", "--rank", "--world", "--cursor"},
       {"--eval"});
-  if (s.ok()) s = ParseStreamOptions(flags, &o, &batches);
-  if (!s.ok()) return UsageError(std::string(s.message()));
+  if (s.ok()) s = parse_stream_options(flags, &o, &batches);
+  if (!s.ok()) return usage_error(std::string(s.message()));
   LoaderCursor start;
-  if (flags.Has("--cursor")) {
-    absl::StatusOr<LoaderCursor> parsed = ParseCursor(flags.Text("--cursor"));
-    if (!parsed.ok()) return Failed(parsed.status());
+  if (flags.has("--cursor")) {
+    absl::StatusOr<LoaderCursor> parsed = parse_cursor(flags.text("--cursor"));
+    if (!parsed.ok()) return failed(parsed.status());
     start = *parsed;
   }
-  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(o, start);
-  if (!loader.ok()) return Failed(loader.status());
+  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::create(o, start);
+  if (!loader.ok()) return failed(loader.status());
   for (int64_t b = 0; b < batches; ++b) {
-    absl::StatusOr<Batch> batch = (*loader)->Next();
-    if (!batch.ok()) return Failed(batch.status());
+    absl::StatusOr<Batch> batch = (*loader)->next();
+    if (!batch.ok()) return failed(batch.status());
     const Sample& first = batch->samples.front();
     double sum = 0;  // a fingerprint of every token value: equal lines mean equal batches
     for (float v : batch->features) sum += v;
@@ -243,7 +243,7 @@ int RunStream(const std::vector<std::string>& args) {
                                                   first.window_stride, "k")
                                    : std::string())
               << (first.caption.empty() ? "" : absl::StrCat(" \"", first.caption, "\""))
-              << " features-sum " << absl::StrFormat("%.4f", sum) << " | next " << FormatCursor(batch->next) << "\n";
+              << " features-sum " << absl::StrFormat("%.4f", sum) << " | next " << format_cursor(batch->next) << "\n";
   }
   const LoaderStats stats = (*loader)->stats();
   std::cout << "delivered " << stats.delivered << " samples, skipped " << stats.skipped_corrupt
@@ -252,30 +252,30 @@ int RunStream(const std::vector<std::string>& args) {
   return 0;
 }
 
-int RunInspect(const std::vector<std::string>& args) {
-  if (args.size() != 1) return UsageError("`inspect` takes exactly one shard file");
-  absl::StatusOr<std::string> text = DescribeShard(args[0]);
-  if (!text.ok()) return Failed(text.status());
+int run_inspect(const std::vector<std::string>& args) {
+  if (args.size() != 1) return usage_error("`inspect` takes exactly one shard file");
+  absl::StatusOr<std::string> text = describe_shard(args[0]);
+  if (!text.ok()) return failed(text.status());
   std::cout << *text;
   return 0;
 }
 
-int Main(int argc, char** argv) {
+int run_main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.empty()) return UsageError("missing command");
+  if (args.empty()) return usage_error("missing command");
   if (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::cout << kUsage;
     return 0;
   }
   const std::string command = args[0];
   args.erase(args.begin());
-  if (command == "pack") return RunPack(args);
-  if (command == "inspect") return RunInspect(args);
-  if (command == "stream") return RunStream(args);
-  return UsageError(absl::StrCat("unknown command '", command, "'"));
+  if (command == "pack") return run_pack(args);
+  if (command == "inspect") return run_inspect(args);
+  if (command == "stream") return run_stream(args);
+  return usage_error(absl::StrCat("unknown command '", command, "'"));
 }
 
 }  // namespace
 }  // namespace tetra::data
 
-int main(int argc, char** argv) { return tetra::data::Main(argc, argv); }
+int main(int argc, char** argv) { return tetra::data::run_main(argc, argv); }

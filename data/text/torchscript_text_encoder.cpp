@@ -14,7 +14,7 @@ class TorchScriptTextEncoder : public TextEncoder {
   TorchScriptTextEncoder(torch::jit::Module module, std::string name)
       : module_(std::move(module)), name_(std::move(name)) {}
 
-  absl::StatusOr<std::vector<float>> Encode(const std::vector<std::string>& texts) override {
+  absl::StatusOr<std::vector<float>> encode(const std::vector<std::string>& texts) override {
     torch::NoGradGuard no_grad;
     c10::List<std::string> input;
     for (const std::string& t : texts) input.push_back(t);
@@ -40,7 +40,7 @@ class TorchScriptTextEncoder : public TextEncoder {
   int64_t width() const override { return width_; }
   std::string name() const override { return name_; }
 
-  absl::Status Probe() { return Encode({"a probe sentence"}).status(); }
+  absl::Status probe() { return encode({"a probe sentence"}).status(); }
 
  private:
   torch::jit::Module module_;
@@ -50,7 +50,7 @@ class TorchScriptTextEncoder : public TextEncoder {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TextEncoder>> LoadTorchScriptTextEncoder(const std::string& path) {
+absl::StatusOr<std::unique_ptr<TextEncoder>> load_torchscript_text_encoder(const std::string& path) {
   std::error_code ec;
   if (!std::filesystem::is_regular_file(path, ec)) {
     return absl::NotFoundError(absl::StrCat("text encoder '", path, "' does not exist; export one "
@@ -66,7 +66,7 @@ absl::StatusOr<std::unique_ptr<TextEncoder>> LoadTorchScriptTextEncoder(const st
   module.eval();
   auto encoder = std::make_unique<TorchScriptTextEncoder>(
       std::move(module), std::filesystem::path(path).filename().string());
-  if (absl::Status s = encoder->Probe(); !s.ok()) return s;
+  if (absl::Status s = encoder->probe(); !s.ok()) return s;
   return encoder;
 }
 

@@ -5,10 +5,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "data/text_encoder.h"
+#include "data/pack/text_encoder.h"
 
 namespace tetra::data {
 
-absl::StatusOr<std::unique_ptr<TextEncoder>> LoadTorchScriptTextEncoder(const std::string& path);
+absl::StatusOr<std::unique_ptr<TextEncoder>> load_torchscript_text_encoder(const std::string& path);
 
 }  // namespace tetra::data

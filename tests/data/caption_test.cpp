@@ -4,11 +4,11 @@
 
 #include <filesystem>
 
-#include "data/caption_manifest.h"
+#include "data/pack/caption_manifest.h"
 #include "data/data_test_support.h"
-#include "data/half.h"
-#include "data/loader.h"
-#include "data/pack_captions.h"
+#include "data/util/half.h"
+#include "data/loader/loader.h"
+#include "data/pack/captions.h"
 
 namespace tetra::data {
 namespace {
@@ -22,7 +22,7 @@ void WriteText(const std::string& path, const std::string& text) {
 // Embedding of a text: (length, first byte, 0.5 + count of 'a'), deterministic and distinct.
 class CountingEncoder : public TextEncoder {
  public:
-  absl::StatusOr<std::vector<float>> Encode(const std::vector<std::string>& texts) override {
+  absl::StatusOr<std::vector<float>> encode(const std::vector<std::string>& texts) override {
     ++calls;
     std::vector<float> out;
     for (const std::string& t : texts) {
@@ -41,7 +41,7 @@ TEST(CaptionManifest, ReadsQuotedCsvAndJsonLines) {
   TempDir dir;
   WriteText(dir.Sub("m.csv"),
             "caption,path\r\n\"Say \"\"hi\"\", twice\",a.png\n\"two\nlines\",sub/b.png\n\nplain,c.png\n");
-  absl::StatusOr<std::vector<CaptionEntry>> csv = ReadCaptionManifest(dir.Sub("m.csv"));
+  absl::StatusOr<std::vector<CaptionEntry>> csv = read_caption_manifest(dir.Sub("m.csv"));
   ASSERT_TRUE(csv.ok()) << csv.status();
   ASSERT_EQ(csv->size(), 3u);
   EXPECT_EQ((*csv)[0].path, "a.png");
@@ -51,19 +51,23 @@ TEST(CaptionManifest, ReadsQuotedCsvAndJsonLines) {
 
   WriteText(dir.Sub("m.jsonl"), "{\"path\": \"a.png\", \"caption\": \"caf\\u00e9\"}\n\n"
                                 "{\"caption\": \"x\", \"path\": \"b.png\"}\n");
-  absl::StatusOr<std::vector<CaptionEntry>> jsonl = ReadCaptionManifest(dir.Sub("m.jsonl"));
+  absl::StatusOr<std::vector<CaptionEntry>> jsonl = read_caption_manifest(dir.Sub("m.jsonl"));
   ASSERT_TRUE(jsonl.ok()) << jsonl.status();
   ASSERT_EQ(jsonl->size(), 2u);
   EXPECT_EQ((*jsonl)[0].caption, "caf\xc3\xa9");
 
   WriteText(dir.Sub("bad.jsonl"), "{\"path\": \"a.png\"}\n");
-  absl::StatusOr<std::vector<CaptionEntry>> bad = ReadCaptionManifest(dir.Sub("bad.jsonl"));
+  absl::StatusOr<std::vector<CaptionEntry>> bad = read_caption_manifest(dir.Sub("bad.jsonl"));
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("bad.jsonl:1"), std::string::npos) << bad.status();
   WriteText(dir.Sub("bad.csv"), "path,caption\na.png,\"open\n");
-  EXPECT_FALSE(ReadCaptionManifest(dir.Sub("bad.csv")).ok());
+  absl::StatusOr<std::vector<CaptionEntry>> unterminated = read_caption_manifest(dir.Sub("bad.csv"));
+  EXPECT_FALSE(unterminated.ok());
+  EXPECT_EQ(unterminated.status().code(), absl::StatusCode::kInvalidArgument) << unterminated.status();
   WriteText(dir.Sub("nohead.csv"), "file,text\na,b\n");
-  EXPECT_FALSE(ReadCaptionManifest(dir.Sub("nohead.csv")).ok());
+  absl::StatusOr<std::vector<CaptionEntry>> no_header = read_caption_manifest(dir.Sub("nohead.csv"));
+  EXPECT_FALSE(no_header.ok());
+  EXPECT_EQ(no_header.status().code(), absl::StatusCode::kInvalidArgument) << no_header.status();
 }
 
 TEST(PackCaptions, AttachesCaptionsAndEmbeddingsTheLoaderReturns) {
@@ -76,7 +80,7 @@ TEST(PackCaptions, AttachesCaptionsAndEmbeddingsTheLoaderReturns) {
   WriteText(dir.Sub("m.csv"), "path,caption\na.png,a banana\nsub/b.png,Bee\nghost.png,nobody\n");
   CountingEncoder encoder;
   PackCaptionsOptions options{dir.Sub("m.csv"), dir.Sub("shards"), 1};
-  absl::StatusOr<CaptionReport> report = PackCaptions(options, &encoder);
+  absl::StatusOr<CaptionReport> report = pack_captions(options, &encoder);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->captioned, 2);
   EXPECT_EQ(report->samples, 3);
@@ -84,7 +88,7 @@ TEST(PackCaptions, AttachesCaptionsAndEmbeddingsTheLoaderReturns) {
   EXPECT_EQ(report->unmatched, std::vector<std::string>{"ghost.png"});
   EXPECT_EQ(encoder.calls, 2) << "batch 1: one call per caption, none for c.png";
   // Running again replaces the captions instead of failing or duplicating them.
-  ASSERT_TRUE(PackCaptions(options, &encoder).ok());
+  ASSERT_TRUE(pack_captions(options, &encoder).ok());
 
   LoaderOptions lo;
   lo.path = dir.Sub("shards");
@@ -92,9 +96,9 @@ TEST(PackCaptions, AttachesCaptionsAndEmbeddingsTheLoaderReturns) {
   lo.resolution = {16, 64, 16};
   lo.max_tokens = 100;
   lo.max_samples = 3;
-  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(lo);
+  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::create(lo);
   ASSERT_TRUE(loader.ok()) << loader.status();
-  absl::StatusOr<Batch> batch = (*loader)->Next();
+  absl::StatusOr<Batch> batch = (*loader)->next();
   ASSERT_TRUE(batch.ok()) << batch.status();
   ASSERT_EQ(batch->samples.size(), 3u);
   const Sample& a = batch->samples[0];
@@ -113,22 +117,28 @@ TEST(PackCaptions, CaptionsWithoutAnEncoderAndClearErrors) {
                       {testing::RawRecord("a.png", testing::PatternImage(16, 16, 1))});
   WriteText(dir.Sub("m.jsonl"), "{\"path\": \"a.png\", \"caption\": \"only text\"}\n");
   absl::StatusOr<CaptionReport> report =
-      PackCaptions({dir.Sub("m.jsonl"), dir.Sub("shards"), 8}, nullptr);
+      pack_captions({dir.Sub("m.jsonl"), dir.Sub("shards"), 8}, nullptr);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->captioned, 1);
   EXPECT_EQ(report->embedding_width, 0);
-  EXPECT_FALSE(PackCaptions({dir.Sub("m.jsonl"), dir.Sub("none"), 8}, nullptr).ok());
-  EXPECT_FALSE(PackCaptions({dir.Sub("missing.csv"), dir.Sub("shards"), 8}, nullptr).ok());
+  absl::StatusOr<CaptionReport> no_shards =
+      pack_captions({dir.Sub("m.jsonl"), dir.Sub("none"), 8}, nullptr);
+  EXPECT_FALSE(no_shards.ok());
+  EXPECT_EQ(no_shards.status().code(), absl::StatusCode::kNotFound) << no_shards.status();
+  absl::StatusOr<CaptionReport> no_manifest =
+      pack_captions({dir.Sub("missing.csv"), dir.Sub("shards"), 8}, nullptr);
+  EXPECT_FALSE(no_manifest.ok());
+  EXPECT_EQ(no_manifest.status().code(), absl::StatusCode::kNotFound) << no_manifest.status();
 }
 
 TEST(Half, RoundTripsAndRoundsToNearestEven) {
   for (float v : {0.0f, 1.0f, -2.5f, 0.333251953125f, 65504.0f, 6.103515625e-05f, 5.960464477539063e-08f}) {
-    EXPECT_EQ(HalfToFloat(FloatToHalf(v)), v) << v;
+    EXPECT_EQ(half_to_float(float_to_half(v)), v) << v;
   }
-  EXPECT_EQ(FloatToHalf(1.0f + 1.0f / 2048), FloatToHalf(1.0f)) << "a tie rounds to even";
-  EXPECT_EQ(FloatToHalf(1.0f + 3.0f / 2048), 0x3c02) << "a tie rounds to even (up)";
-  EXPECT_EQ(FloatToHalf(70000.0f), 0x7c00) << "overflow is infinity";
-  EXPECT_EQ(FloatToHalf(2.0e-8f), 0) << "below half the smallest subnormal";
+  EXPECT_EQ(float_to_half(1.0f + 1.0f / 2048), float_to_half(1.0f)) << "a tie rounds to even";
+  EXPECT_EQ(float_to_half(1.0f + 3.0f / 2048), 0x3c02) << "a tie rounds to even (up)";
+  EXPECT_EQ(float_to_half(70000.0f), 0x7c00) << "overflow is infinity";
+  EXPECT_EQ(float_to_half(2.0e-8f), 0) << "below half the smallest subnormal";
 }
 
 }  // namespace

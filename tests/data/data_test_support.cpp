@@ -159,12 +159,12 @@ ImageRecord PngRecord(const std::string& source_id, const Image& image) {
 }
 
 void WriteShard(const std::string& path, const std::vector<ImageRecord>& records) {
-  auto writer = ImageShardWriter::Create(path);
+  auto writer = ImageShardWriter::create(path);
   ASSERT_TRUE(writer.ok()) << writer.status();
   for (const ImageRecord& record : records) {
-    ASSERT_TRUE((*writer)->Add(record).ok()) << record.source_id;
+    ASSERT_TRUE((*writer)->add(record).ok()) << record.source_id;
   }
-  absl::Status finished = (*writer)->Finish();
+  absl::Status finished = (*writer)->finish();
   ASSERT_TRUE(finished.ok()) << finished;
 }
 

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "data/image.h"
-#include "data/shard.h"
+#include "data/media/image.h"
+#include "data/shards/image_shard.h"
 
 namespace tetra::data::testing {
 

@@ -14,12 +14,12 @@
 #include <set>
 
 #include "data/data_test_support.h"
-#include "data/embedded.h"
-#include "data/embedded_scenes.h"
-#include "data/hashed_text_encoder.h"
-#include "data/loader.h"
-#include "data/shard.h"
-#include "data/video_shard.h"
+#include "data/embedded/embedded.h"
+#include "data/embedded/scenes.h"
+#include "data/embedded/hashed_text_encoder.h"
+#include "data/loader/loader.h"
+#include "data/shards/image_shard.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {
@@ -50,14 +50,14 @@ EmbeddedDatasetOptions SmallOptions() {
 
 std::vector<ImageRecord> ReadImages(const std::string& dir) {
   std::vector<ImageRecord> records;
-  absl::StatusOr<std::vector<std::string>> shards = ListShards(dir);
+  absl::StatusOr<std::vector<std::string>> shards = list_shards(dir);
   EXPECT_TRUE(shards.ok()) << shards.status();
   if (!shards.ok()) return records;
   for (const std::string& path : *shards) {
-    auto reader = ImageShardReader::Open(path);
+    auto reader = ImageShardReader::open(path);
     EXPECT_TRUE(reader.ok()) << reader.status();
     if (!reader.ok()) continue;
-    for (int64_t i = 0; i < (*reader)->size(); ++i) records.push_back(*(*reader)->Read(i));
+    for (int64_t i = 0; i < (*reader)->size(); ++i) records.push_back(*(*reader)->read(i));
   }
   return records;
 }
@@ -72,11 +72,11 @@ std::vector<Sample> LoadAll(const std::string& dir, Modality modality, int64_t c
   o.patchify = false;
   o.max_samples = 4;
   std::vector<Sample> samples;
-  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(o);
+  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::create(o);
   EXPECT_TRUE(loader.ok()) << loader.status();
   if (!loader.ok()) return samples;
   while (static_cast<int64_t>(samples.size()) < count) {
-    absl::StatusOr<Batch> batch = (*loader)->Next();
+    absl::StatusOr<Batch> batch = (*loader)->next();
     EXPECT_TRUE(batch.ok()) << batch.status();
     if (!batch.ok()) break;
     for (Sample& s : batch->samples) samples.push_back(std::move(s));
@@ -104,12 +104,12 @@ std::string NearestColour(const uint8_t* rgb) {
 }
 
 std::multiset<std::string> WordBag(const std::string& text) {
-  const std::vector<std::string> words = HashedTextEncoder::Words(text);
+  const std::vector<std::string> words = HashedTextEncoder::words(text);
   return {words.begin(), words.end()};
 }
 
 bool Mentions(const std::string& caption, const std::string& word) {
-  const std::vector<std::string> words = HashedTextEncoder::Words(caption);
+  const std::vector<std::string> words = HashedTextEncoder::words(caption);
   return std::find(words.begin(), words.end(), word) != words.end();
 }
 
@@ -119,41 +119,41 @@ TEST(EmbeddedHashedText, SameWordsSameEmbeddingOtherWordsDiffer) {
   HashedTextEncoder encoder(64);
   EXPECT_EQ(encoder.name(), "hashed-bow-64");
   EXPECT_EQ(encoder.width(), 64);
-  const std::vector<float> a = encoder.EncodeOne("A red disc on a blue background.");
+  const std::vector<float> a = encoder.encode_one("A red disc on a blue background.");
   EXPECT_EQ(a.size(), 64u);
   EXPECT_NEAR(Norm(a), 1.0, 1e-6);
   // Case, punctuation and spacing do not matter; the words do.
-  EXPECT_EQ(a, encoder.EncodeOne("a RED disc, on a blue   background"));
-  const std::vector<float> b = encoder.EncodeOne("a blue disc on a red background");
+  EXPECT_EQ(a, encoder.encode_one("a RED disc, on a blue   background"));
+  const std::vector<float> b = encoder.encode_one("a blue disc on a red background");
   EXPECT_EQ(a, b) << "a bag of words ignores order (documented limit)";
-  const std::vector<float> c = encoder.EncodeOne("a green disc on a blue background");
+  const std::vector<float> c = encoder.encode_one("a green disc on a blue background");
   EXPECT_NE(a, c);
   double dot = 0;
   for (size_t i = 0; i < a.size(); ++i) dot += a[i] * c[i];
   EXPECT_LT(dot, 0.95) << "one word in six changed";
   EXPECT_GT(dot, 0.5) << "five shared words keep the texts close";
   // No words: a zero row. UTF-8 bytes stay inside words.
-  EXPECT_EQ(Norm(encoder.EncodeOne(" ,.; ")), 0.0);
-  EXPECT_EQ(HashedTextEncoder::Words("Größe x2-ray"), (std::vector<std::string>{"gr\xc3\xb6\xc3\x9f"
+  EXPECT_EQ(Norm(encoder.encode_one(" ,.; ")), 0.0);
+  EXPECT_EQ(HashedTextEncoder::words("Größe x2-ray"), (std::vector<std::string>{"gr\xc3\xb6\xc3\x9f"
                                                                                 "e",
                                                                                 "x2", "ray"}));
 }
 
 TEST(EmbeddedHashedText, BytesArePinned) {
   // Only exactly rounded operations: these values must not change on any IEEE machine or build.
-  const std::vector<float> v = HashedTextEncoder(4).EncodeOne("red");
+  const std::vector<float> v = HashedTextEncoder(4).encode_one("red");
   EXPECT_EQ(v, (std::vector<float>{0.57541126f, 0.59269011f, -0.44184417f, -0.34984863f}));
 }
 
 TEST(EmbeddedHashedText, SpecsParse) {
-  absl::StatusOr<std::unique_ptr<TextEncoder>> e = MakeHashedTextEncoder("hashed:32");
+  absl::StatusOr<std::unique_ptr<TextEncoder>> e = make_hashed_text_encoder("hashed:32");
   ASSERT_TRUE(e.ok()) << e.status();
   EXPECT_EQ((*e)->width(), 32);
-  EXPECT_EQ((*MakeHashedTextEncoder("hashed"))->width(), 64);
-  EXPECT_TRUE(IsHashedTextEncoderSpec("hashed:8"));
-  EXPECT_FALSE(IsHashedTextEncoderSpec("encoders/hashed.pt"));
+  EXPECT_EQ((*make_hashed_text_encoder("hashed"))->width(), 64);
+  EXPECT_TRUE(is_hashed_text_encoder_spec("hashed:8"));
+  EXPECT_FALSE(is_hashed_text_encoder_spec("encoders/hashed.pt"));
   for (const char* bad : {"hashed:0", "hashed:x", "hashed:", "hashed:-3"}) {
-    absl::StatusOr<std::unique_ptr<TextEncoder>> r = MakeHashedTextEncoder(bad);
+    absl::StatusOr<std::unique_ptr<TextEncoder>> r = make_hashed_text_encoder(bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find(bad), std::string::npos) << r.status();
   }
@@ -164,15 +164,15 @@ TEST(EmbeddedHashedText, SpecsParse) {
 TEST(Embedded, SameOptionsGiveIdenticalBytes) {
   TempDir a, b;
   EmbeddedDatasetOptions options = SmallOptions();
-  ASSERT_TRUE(EnsureEmbeddedDataset(a.path(), options).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(a.path(), options).ok());
   options.threads = 1;  // the thread count must not matter
-  ASSERT_TRUE(EnsureEmbeddedDataset(b.path(), options).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(b.path(), options).ok());
   int files = 0;
   for (Modality m : kModalities) {
     for (bool heldout : {false, true}) {
-      const std::string da = EmbeddedSplitDir(a.path(), m, heldout);
-      const std::string db = EmbeddedSplitDir(b.path(), m, heldout);
-      absl::StatusOr<std::vector<std::string>> sa = ListShards(da), sb = ListShards(db);
+      const std::string da = embedded_split_dir(a.path(), m, heldout);
+      const std::string db = embedded_split_dir(b.path(), m, heldout);
+      absl::StatusOr<std::vector<std::string>> sa = list_shards(da), sb = list_shards(db);
       ASSERT_TRUE(sa.ok() && sb.ok()) << da;
       ASSERT_EQ(sa->size(), sb->size()) << da;
       for (size_t i = 0; i < sa->size(); ++i, ++files) {
@@ -182,12 +182,12 @@ TEST(Embedded, SameOptionsGiveIdenticalBytes) {
   }
   // 20 + 5 images, 10 + 3 clips, 12 + 3 meshes in shards of 8.
   EXPECT_EQ(files, 3 + 1 + 2 + 1 + 2 + 1);
-  EXPECT_EQ(EmbeddedSplitDir("/d", Modality::kVideo, true), "/d/video/heldout");
+  EXPECT_EQ(embedded_split_dir("/d", Modality::kVideo, true), "/d/video/heldout");
 }
 
 TEST(Embedded, ImagesAreVariedRawRgbWithinTheSizeRange) {
   TempDir dir;
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), SmallOptions()).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), SmallOptions()).ok());
   const std::vector<ImageRecord> train = ReadImages(dir.Sub("image/train"));
   const std::vector<ImageRecord> heldout = ReadImages(dir.Sub("image/heldout"));
   ASSERT_EQ(train.size(), 20u);
@@ -210,14 +210,14 @@ TEST(Embedded, ImagesAreVariedRawRgbWithinTheSizeRange) {
 TEST(Embedded, EveryModalityLoadsWithCaptionsAndEmbeddings) {
   TempDir dir;
   const EmbeddedDatasetOptions options = SmallOptions();
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), options).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), options).ok());
   HashedTextEncoder encoder(options.text_width);
   const std::map<Modality, int64_t> counts = {
       {Modality::kImage, 20}, {Modality::kVideo, 10}, {Modality::k3d, 12}};
   std::map<std::string, std::vector<float>> by_caption;
   for (Modality m : kModalities) {
     const std::vector<Sample> samples =
-        LoadAll(EmbeddedSplitDir(dir.path(), m, false), m, counts.at(m));
+        LoadAll(embedded_split_dir(dir.path(), m, false), m, counts.at(m));
     std::set<std::string> captions;
     for (const Sample& s : samples) {
       SCOPED_TRACE(s.label + " '" + s.caption + "'");
@@ -226,7 +226,7 @@ TEST(Embedded, EveryModalityLoadsWithCaptionsAndEmbeddings) {
       ASSERT_EQ(s.text_embedding.size(), static_cast<size_t>(options.text_width));
       EXPECT_NEAR(Norm(s.text_embedding), 1.0, 2e-3);  // stored as fp16
       // The stored row is the encoder's output for the caption, to fp16 precision.
-      const std::vector<float> expected = encoder.EncodeOne(s.caption);
+      const std::vector<float> expected = encoder.encode_one(s.caption);
       for (size_t i = 0; i < expected.size(); ++i) {
         EXPECT_NEAR(s.text_embedding[i], expected[i], 1e-3);
       }
@@ -257,7 +257,7 @@ TEST(Embedded, EveryModalityLoadsWithCaptionsAndEmbeddings) {
 // What the captions say is what the pixels show: checked on colours and motion.
 TEST(Embedded, CaptionsNameTheVisibleColoursAndMotion) {
   TempDir dir;
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), SmallOptions()).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), SmallOptions()).ok());
   // Images (uncropped, from the shards): every colour the caption names covers 1% of the pixels.
   const std::vector<Sample> images = LoadAll(dir.Sub("image/train"), Modality::kImage, 20);
   const std::vector<ImageRecord> records = ReadImages(dir.Sub("image/train"));
@@ -309,13 +309,13 @@ TEST(Embedded, CaptionsNameTheVisibleColoursAndMotion) {
   }
   // Meshes: the brightest rendered pixels (faces seen head-on) have the caption's colour.
   const std::vector<Sample> meshes = LoadAll(dir.Sub("mesh/train"), Modality::k3d, 12);
-  const absl::StatusOr<std::vector<std::string>> mesh_shards = ListShards(dir.Sub("mesh/train"));
+  const absl::StatusOr<std::vector<std::string>> mesh_shards = list_shards(dir.Sub("mesh/train"));
   ASSERT_TRUE(mesh_shards.ok()) << mesh_shards.status();
   for (const std::string& path : *mesh_shards) {
-    auto reader = MeshShardReader::Open(path);
+    auto reader = MeshShardReader::open(path);
     ASSERT_TRUE(reader.ok()) << reader.status();
     for (int64_t i = 0; i < (*reader)->size(); ++i) {
-      absl::StatusOr<MeshViews> views = (*reader)->ReadViews(i);
+      absl::StatusOr<MeshViews> views = (*reader)->read_views(i);
       ASSERT_TRUE(views.ok()) << views.status();
       std::vector<std::pair<int, size_t>> lit;  // (brightness, offset) of object pixels
       for (size_t p = 0; p < views->rgb.size(); p += 3) {
@@ -337,18 +337,18 @@ TEST(Embedded, CaptionsNameTheVisibleColoursAndMotion) {
 TEST(Embedded, ReadyFileIsRespectedAndOptionChangesRebuild) {
   TempDir dir;
   EmbeddedDatasetOptions options = SmallOptions();
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), options).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), options).ok());
   ASSERT_TRUE(fs::exists(dir.Sub("READY")));
   const auto written = fs::last_write_time(dir.Sub("mesh/train/shard-00000.h5"));
   // A marker inside a split survives only if the second call leaves the folder alone.
   testing::WriteBytes(dir.Sub("video/train/marker"), {1});
   options.threads = 3;  // not part of READY: the bytes do not depend on it
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), options).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), options).ok());
   EXPECT_TRUE(fs::exists(dir.Sub("video/train/marker")));
   EXPECT_EQ(fs::last_write_time(dir.Sub("mesh/train/shard-00000.h5")), written);
 
   options.mesh_train = 9;
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), options).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), options).ok());
   EXPECT_FALSE(fs::exists(dir.Sub("video/train/marker")));
   const std::vector<uint8_t> ready = ReadBytes(dir.Sub("READY"));
   const std::string text(ready.begin(), ready.end());
@@ -365,7 +365,7 @@ TEST(Embedded, TheImageOnlyLayoutIsReplaced) {
                        'd', ' ', 'd', 'a', 't', 'a', 's', 'e', 't', '\n', 'x', '\n'});
   fs::create_directories(dir.Sub("train"));
   fs::create_directories(dir.Sub("heldout"));
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), SmallOptions()).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), SmallOptions()).ok());
   EXPECT_FALSE(fs::exists(dir.Sub("train")));
   EXPECT_FALSE(fs::exists(dir.Sub("heldout")));
   EXPECT_TRUE(fs::exists(dir.Sub("image/train/shard-00000.h5")));
@@ -374,7 +374,7 @@ TEST(Embedded, TheImageOnlyLayoutIsReplaced) {
 TEST(Embedded, DefaultDatasetIsQuickToBuildAndSmallInTokens) {
   TempDir dir;
   const auto start = std::chrono::steady_clock::now();
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), EmbeddedDatasetOptions{}).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), EmbeddedDatasetOptions{}).ok());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_LT(seconds, 30.0) << "the smoke run builds this dataset on first use";
@@ -385,14 +385,14 @@ TEST(Embedded, DefaultDatasetIsQuickToBuildAndSmallInTokens) {
   for (Modality m : kModalities) {
     LoaderOptions o;
     o.modality = m;
-    o.path = EmbeddedSplitDir(dir.path(), m, false);
+    o.path = embedded_split_dir(dir.path(), m, false);
     o.shuffle = false;
-    auto loader = Loader::Create(o);
+    auto loader = Loader::create(o);
     ASSERT_TRUE(loader.ok()) << loader.status();
     EXPECT_EQ((*loader)->total_samples(), counts.at(m).first);
     int64_t n = 0, tokens = 0, lo = 1 << 30, hi = 0;
     while (n < counts.at(m).first) {
-      absl::StatusOr<Batch> b = (*loader)->Next();
+      absl::StatusOr<Batch> b = (*loader)->next();
       ASSERT_TRUE(b.ok()) << b.status();
       for (size_t i = 0; i + 1 < b->cu_seqlens.size(); ++i, ++n) {
         const int64_t t = b->cu_seqlens[i + 1] - b->cu_seqlens[i];
@@ -411,7 +411,7 @@ TEST(Embedded, PythonReadsVideoAndMeshCaptions) {
     GTEST_SKIP() << "TETRA_PYTHON/TETRA_SOURCE_DIR unset (ctest sets them)";
   }
   TempDir dir;
-  ASSERT_TRUE(EnsureEmbeddedDataset(dir.path(), SmallOptions()).ok());
+  ASSERT_TRUE(ensure_embedded_dataset(dir.path(), SmallOptions()).ok());
   for (const char* split : {"video/heldout", "mesh/heldout"}) {
     const std::string out = dir.Sub("summary.json");
     const std::string command = std::string(python) + " " + source + "/tests/data/read_shard.py " +
@@ -433,12 +433,12 @@ TEST(Embedded, InvalidOptionsAreRejected) {
   TempDir dir;
   EmbeddedDatasetOptions options = SmallOptions();
   options.max_side = 8;
-  absl::Status status = EnsureEmbeddedDataset(dir.path(), options);
+  absl::Status status = ensure_embedded_dataset(dir.path(), options);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("max_side=8"), std::string::npos);
   options = SmallOptions();
   options.video_max_side = 40;
-  status = EnsureEmbeddedDataset(dir.path(), options);
+  status = ensure_embedded_dataset(dir.path(), options);
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("video_max_side=40"), std::string::npos) << status;
   EXPECT_FALSE(fs::exists(dir.Sub("READY")));

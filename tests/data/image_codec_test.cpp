@@ -3,7 +3,7 @@
 #include <cstdlib>
 
 #include "data/data_test_support.h"
-#include "data/image.h"
+#include "data/media/image.h"
 
 namespace tetra::data {
 namespace {
@@ -15,7 +15,7 @@ using testing::PatternImage;
 using testing::TempDir;
 
 Image Decode(const std::vector<uint8_t>& bytes) {
-  absl::StatusOr<Image> image = DecodeImage(bytes.data(), bytes.size(), "test");
+  absl::StatusOr<Image> image = decode_image(bytes.data(), bytes.size(), "test");
   EXPECT_TRUE(image.ok()) << image.status();
   return image.ok() ? *image : Image{};
 }
@@ -130,14 +130,14 @@ TEST(ImageCodec, DecodesGrayJpegToEqualChannels) {
 TEST(ImageCodec, TruncatedFilesAreErrorsNamingTheFile) {
   std::vector<uint8_t> png = EncodeRgbPng(PatternImage(32, 32, 3));
   png.resize(png.size() / 2);
-  absl::StatusOr<Image> bad_png = DecodeImage(png.data(), png.size(), "photos/cut.png");
+  absl::StatusOr<Image> bad_png = decode_image(png.data(), png.size(), "photos/cut.png");
   ASSERT_FALSE(bad_png.ok());
   EXPECT_NE(bad_png.status().message().find("photos/cut.png"), std::string::npos);
   EXPECT_NE(bad_png.status().message().find("PNG"), std::string::npos);
 
   std::vector<uint8_t> jpeg = EncodeJpeg(SmoothImage(32, 32), 90);
   jpeg.resize(jpeg.size() / 2);
-  absl::StatusOr<Image> bad_jpeg = DecodeImage(jpeg.data(), jpeg.size(), "photos/cut.jpg");
+  absl::StatusOr<Image> bad_jpeg = decode_image(jpeg.data(), jpeg.size(), "photos/cut.jpg");
   ASSERT_FALSE(bad_jpeg.ok());
   EXPECT_NE(bad_jpeg.status().message().find("photos/cut.jpg"), std::string::npos);
   EXPECT_NE(bad_jpeg.status().message().find("Premature end"), std::string::npos)
@@ -146,10 +146,10 @@ TEST(ImageCodec, TruncatedFilesAreErrorsNamingTheFile) {
 
 TEST(ImageCodec, RejectsUnknownAndEmptyInput) {
   const std::vector<uint8_t> text = {'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'};
-  absl::StatusOr<Image> unknown = DecodeImage(text.data(), text.size(), "notes.png");
+  absl::StatusOr<Image> unknown = decode_image(text.data(), text.size(), "notes.png");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("neither a PNG nor a JPEG"), std::string::npos);
-  absl::StatusOr<Image> empty = DecodeImage(nullptr, 0, "empty.png");
+  absl::StatusOr<Image> empty = decode_image(nullptr, 0, "empty.png");
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("empty.png: empty file"), std::string::npos);
 }
@@ -158,7 +158,7 @@ TEST(ImageCodec, CorruptJpegBodyIsAnError) {
   std::vector<uint8_t> jpeg = EncodeJpeg(SmoothImage(32, 32), 90);
   // Keep the SOI marker so the JPEG decoder is chosen, then destroy the headers.
   for (size_t i = 4; i < jpeg.size(); ++i) jpeg[i] = static_cast<uint8_t>(i * 7);
-  absl::StatusOr<Image> image = DecodeImage(jpeg.data(), jpeg.size(), "garbage.jpg");
+  absl::StatusOr<Image> image = decode_image(jpeg.data(), jpeg.size(), "garbage.jpg");
   ASSERT_FALSE(image.ok());
   EXPECT_NE(image.status().message().find("garbage.jpg: cannot decode JPEG"), std::string::npos);
 }
@@ -166,17 +166,17 @@ TEST(ImageCodec, CorruptJpegBodyIsAnError) {
 TEST(ImageCodec, WritePngThenReadImageFileRoundTrips) {
   TempDir dir;
   const Image source = PatternImage(9, 11, 4);
-  ASSERT_TRUE(WritePng(source, dir.Sub("out.png")).ok());
-  absl::StatusOr<Image> read = ReadImageFile(dir.Sub("out.png"));
+  ASSERT_TRUE(write_png(source, dir.Sub("out.png")).ok());
+  absl::StatusOr<Image> read = read_image_file(dir.Sub("out.png"));
   ASSERT_TRUE(read.ok()) << read.status();
   EXPECT_EQ(read->rgb, source.rgb);
-  EXPECT_EQ(SniffImageFormat(testing::ReadBytes(dir.Sub("out.png")).data(), 8),
+  EXPECT_EQ(sniff_image_format(testing::ReadBytes(dir.Sub("out.png")).data(), 8),
             ImageFileFormat::kPng);
 }
 
 TEST(ImageCodec, ReadImageFileNamesAMissingFile) {
   TempDir dir;
-  absl::StatusOr<Image> read = ReadImageFile(dir.Sub("nope.jpg"));
+  absl::StatusOr<Image> read = read_image_file(dir.Sub("nope.jpg"));
   ASSERT_FALSE(read.ok());
   EXPECT_NE(read.status().message().find(dir.Sub("nope.jpg")), std::string::npos);
 }
@@ -184,7 +184,9 @@ TEST(ImageCodec, ReadImageFileNamesAMissingFile) {
 TEST(ImageCodec, WritePngRejectsInconsistentImage) {
   TempDir dir;
   Image bad{4, 4, std::vector<uint8_t>(10)};
-  EXPECT_FALSE(WritePng(bad, dir.Sub("bad.png")).ok());
+  absl::Status status = write_png(bad, dir.Sub("bad.png"));
+  EXPECT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
 }
 
 }  // namespace

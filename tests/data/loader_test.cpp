@@ -8,10 +8,10 @@
 #include <set>
 
 #include "data/data_test_support.h"
-#include "data/image_encode.h"
-#include "data/loader.h"
-#include "data/synthetic_media.h"
-#include "data/video_shard.h"
+#include "data/media/image_encode.h"
+#include "data/loader/loader.h"
+#include "data/synthetic/synthetic_media.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {
@@ -53,7 +53,7 @@ LoaderOptions ImageOptions(const std::string& path) {
 }
 
 std::unique_ptr<Loader> Make(const LoaderOptions& o, const LoaderCursor& start = {}) {
-  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::Create(o, start);
+  absl::StatusOr<std::unique_ptr<Loader>> loader = Loader::create(o, start);
   EXPECT_TRUE(loader.ok()) << loader.status();
   return loader.ok() ? std::move(*loader) : nullptr;
 }
@@ -61,7 +61,7 @@ std::unique_ptr<Loader> Make(const LoaderOptions& o, const LoaderCursor& start =
 std::vector<Batch> Take(Loader& loader, int n) {
   std::vector<Batch> out;
   for (int i = 0; i < n; ++i) {
-    absl::StatusOr<Batch> b = loader.Next();
+    absl::StatusOr<Batch> b = loader.next();
     EXPECT_TRUE(b.ok()) << b.status();
     if (!b.ok()) break;
     out.push_back(std::move(*b));
@@ -90,7 +90,7 @@ TEST(Loader, EveryEpochVisitsEachSampleOnceAcrossRanks) {
     int64_t epoch0 = 0;
     bool next_epoch = false;
     while (!next_epoch) {
-      absl::StatusOr<Batch> b = loader->Next();
+      absl::StatusOr<Batch> b = loader->next();
       ASSERT_TRUE(b.ok()) << b.status();
       for (const Sample& s : b->samples) {
         next_epoch = next_epoch || s.epoch == 1;
@@ -159,7 +159,7 @@ TEST(Loader, ResumesExactlyMidEpochAndAcrossEpochs) {
   ASSERT_NE(full, nullptr);
   const std::vector<Batch> reference = Take(*full, 14);  // more than an epoch of rank 1
   for (size_t cut : {1u, 4u, 9u}) {
-    const LoaderCursor saved = *ParseCursor(FormatCursor(reference[cut - 1].next));
+    const LoaderCursor saved = *parse_cursor(format_cursor(reference[cut - 1].next));
     auto resumed = Make(o, saved);
     ASSERT_NE(resumed, nullptr);
     const std::vector<Batch> rest = Take(*resumed, static_cast<int>(reference.size() - cut));
@@ -177,13 +177,15 @@ TEST(Loader, ACursorFromOtherDataOrRanksIsRefused) {
   ASSERT_NE(loader, nullptr);
   LoaderCursor c = Take(*loader, 2).back().next;
   c.consumed += 1;
-  EXPECT_FALSE(Loader::Create(o, c).ok()) << "derived fields must match a replay";
+  absl::StatusOr<std::unique_ptr<Loader>> mismatched = Loader::create(o, c);
+  EXPECT_FALSE(mismatched.ok()) << "derived fields must match a replay";
+  EXPECT_EQ(mismatched.status().code(), absl::StatusCode::kFailedPrecondition) << mismatched.status();
   c.consumed -= 1;
   o.rank = 1;
   o.world = 2;
-  absl::StatusOr<std::unique_ptr<Loader>> other = Loader::Create(o, c);
+  absl::StatusOr<std::unique_ptr<Loader>> other = Loader::create(o, c);
   ASSERT_FALSE(other.ok());
-  EXPECT_NE(other.status().message().find("ResumeCursor"), std::string::npos) << other.status();
+  EXPECT_NE(other.status().message().find("resume_cursor"), std::string::npos) << other.status();
 }
 
 TEST(Loader, ChangingTheWorldSizeSkipsNothing) {
@@ -206,14 +208,14 @@ TEST(Loader, ChangingTheWorldSizeSkipsNothing) {
     LoaderOptions o = ImageOptions(path);
     o.rank = rank;
     o.world = 3;
-    absl::StatusOr<LoaderCursor> start = Loader::ResumeCursor(o, saved);
+    absl::StatusOr<LoaderCursor> start = Loader::resume_cursor(o, saved);
     ASSERT_TRUE(start.ok()) << start.status();
     EXPECT_EQ(start->epoch, 0);
     auto loader = Make(o, *start);
     ASSERT_NE(loader, nullptr);
     bool next_epoch = false;
     while (!next_epoch) {
-      absl::StatusOr<Batch> b = loader->Next();
+      absl::StatusOr<Batch> b = loader->next();
       ASSERT_TRUE(b.ok());
       for (const Sample& s : b->samples) {
         if (s.epoch == 0) after.insert(s.source_id);
@@ -238,7 +240,7 @@ TEST(Loader, SkipsCorruptSamplesAndShardsAndCountsThem) {
   ASSERT_NE(loader, nullptr);
   std::vector<std::string> ids;
   while (ids.size() < 22) {
-    absl::StatusOr<Batch> b = loader->Next();
+    absl::StatusOr<Batch> b = loader->next();
     ASSERT_TRUE(b.ok());
     for (const Sample& s : b->samples) ids.push_back(s.source_id);
   }
@@ -252,31 +254,36 @@ TEST(Loader, SkipsCorruptSamplesAndShardsAndCountsThem) {
 TEST(Loader, StartUpErrorsAreClear) {
   TempDir dir;
   LoaderOptions o = ImageOptions(dir.Sub("missing"));
-  absl::StatusOr<std::unique_ptr<Loader>> missing = Loader::Create(o);
+  absl::StatusOr<std::unique_ptr<Loader>> missing = Loader::create(o);
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("does not exist"), std::string::npos);
   o.path = WriteImages(dir);
   o.modality = Modality::kVideo;
-  absl::StatusOr<std::unique_ptr<Loader>> wrong = Loader::Create(o);
+  absl::StatusOr<std::unique_ptr<Loader>> wrong = Loader::create(o);
   ASSERT_FALSE(wrong.ok());
   EXPECT_NE(wrong.status().message().find("video shard was expected"), std::string::npos)
       << wrong.status();
   o.modality = Modality::kImage;
   o.world = 40;
   o.rank = 30;
-  EXPECT_FALSE(Loader::Create(o).ok()) << "23 samples cannot feed 40 ranks";
+  absl::StatusOr<std::unique_ptr<Loader>> starved = Loader::create(o);
+  EXPECT_FALSE(starved.ok()) << "23 samples cannot feed 40 ranks";
+  EXPECT_EQ(starved.status().code(), absl::StatusCode::kFailedPrecondition) << starved.status();
 }
 
 TEST(Loader, StageResolutionFollowsSpecSectionFour) {
-  EXPECT_EQ(StageResolution(1, Modality::kImage)->max_side, 512);
-  EXPECT_EQ(StageResolution(2, Modality::kImage)->max_side, 1024);
-  EXPECT_EQ(StageResolution(3, Modality::kImage)->max_side, 2048);
-  EXPECT_EQ(StageResolution(2, Modality::kVideo)->max_side, 512);
-  EXPECT_EQ(StageResolution(4, Modality::kVideo)->max_side, 1024);
-  EXPECT_EQ(StageResolution(3, Modality::kVideo)->min_side, 64);
-  EXPECT_FALSE(StageResolution(1, Modality::kVideo).ok()) << "stage 1 has no videos";
-  EXPECT_FALSE(StageResolution(3, Modality::k3d).ok());
-  EXPECT_FALSE(StageResolution(5, Modality::kImage).ok());
+  EXPECT_EQ(stage_resolution(1, Modality::kImage)->max_side, 512);
+  EXPECT_EQ(stage_resolution(2, Modality::kImage)->max_side, 1024);
+  EXPECT_EQ(stage_resolution(3, Modality::kImage)->max_side, 2048);
+  EXPECT_EQ(stage_resolution(2, Modality::kVideo)->max_side, 512);
+  EXPECT_EQ(stage_resolution(4, Modality::kVideo)->max_side, 1024);
+  EXPECT_EQ(stage_resolution(3, Modality::kVideo)->min_side, 64);
+  EXPECT_FALSE(stage_resolution(1, Modality::kVideo).ok()) << "stage 1 has no videos";
+  EXPECT_FALSE(stage_resolution(3, Modality::k3d).ok());
+  EXPECT_FALSE(stage_resolution(5, Modality::kImage).ok());
+  EXPECT_EQ(stage_resolution(1, Modality::kVideo).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(stage_resolution(3, Modality::k3d).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(stage_resolution(5, Modality::kImage).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Loader, RandomDownscalingShrinksSomeSamplesWithinTheRule) {
@@ -305,26 +312,27 @@ TEST(Loader, RandomDownscalingShrinksSomeSamplesWithinTheRule) {
 
 TEST(Loader, CursorTextRoundTrips) {
   LoaderCursor c{3, 7, 8, 2, 100, 1124, "shard-00003.h5", 17};
-  absl::StatusOr<LoaderCursor> back = ParseCursor(FormatCursor(c));
+  absl::StatusOr<LoaderCursor> back = parse_cursor(format_cursor(c));
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, c);
-  EXPECT_FALSE(ParseCursor("epoch=1 bogus=2").ok());
+  EXPECT_FALSE(parse_cursor("epoch=1 bogus=2").ok());
+  EXPECT_EQ(parse_cursor("epoch=1 bogus=2").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(Loader, VideoWindowsBecomeFourLatentSteps) {
   TempDir dir;
   std::filesystem::create_directories(dir.Sub("videos"));
-  auto writer = VideoShardWriter::Create(dir.Sub("videos/shard-00000.h5"));
+  auto writer = VideoShardWriter::create(dir.Sub("videos/shard-00000.h5"));
   ASSERT_TRUE(writer.ok());
   for (int clip = 0; clip < 3; ++clip) {
     VideoRecord r;
     r.info = {"clip" + std::to_string(clip), ImageEncoding::kJpeg, 40, 56, 8, 0, 40, 56, 8};
     for (int k = 0; k < 20 + clip * 10; ++k) {
-      r.frames.push_back(*EncodeJpegBytes(SyntheticFrame(k, 40, 56), 95));
+      r.frames.push_back(*encode_jpeg_bytes(synthetic_frame(k, 40, 56), 95));
     }
-    ASSERT_TRUE((*writer)->Add(r).ok());
+    ASSERT_TRUE((*writer)->add(r).ok());
   }
-  ASSERT_TRUE((*writer)->Finish().ok());
+  ASSERT_TRUE((*writer)->finish().ok());
   LoaderOptions o;
   o.modality = Modality::kVideo;
   o.path = dir.Sub("videos");
@@ -348,7 +356,7 @@ TEST(Loader, VideoWindowsBecomeFourLatentSteps) {
     EXPECT_FLOAT_EQ(b.features[token * 3072], s.pixels[4 * 32 * 48 * 3] / 127.5f - 1.0f);
     // Frame 4 of the window is source frame start + 4 * stride: its grey level says so.
     const int64_t source = s.window_start + 4 * s.window_stride;
-    EXPECT_NEAR(s.pixels[(4 * 32 * 48 + 31 * 48) * 3], FrameLevel(source), 6.0);
+    EXPECT_NEAR(s.pixels[(4 * 32 * 48 + 31 * 48) * 3], frame_level(source), 6.0);
   }
 }
 

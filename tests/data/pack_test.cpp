@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "data/data_test_support.h"
-#include "data/pack.h"
-#include "data/shard.h"
+#include "data/pack/pack.h"
+#include "data/shards/image_shard.h"
 #include "support/run_command.h"
 
 namespace tetra::data {
@@ -50,7 +50,7 @@ TEST(Pack, PacksGoodImagesAndReportsBadOnes) {
   TempDir dir;
   MakeTree(dir);
   absl::StatusOr<PackReport> report =
-      PackImages(Folder(dir.Sub("in"), dir.Sub("out"), /*shard_size=*/2, /*threads=*/2));
+      pack_images(Folder(dir.Sub("in"), dir.Sub("out"), /*shard_size=*/2, /*threads=*/2));
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_EQ(report->packed, 4);
   EXPECT_EQ(report->shards, 2);
@@ -59,7 +59,7 @@ TEST(Pack, PacksGoodImagesAndReportsBadOnes) {
   EXPECT_EQ(report->skipped[1].rfind("sub/trunc.png: cannot decode PNG", 0), 0u)
       << report->skipped[1];
 
-  absl::StatusOr<std::vector<std::string>> shards = ListShards(dir.Sub("out"));
+  absl::StatusOr<std::vector<std::string>> shards = list_shards(dir.Sub("out"));
   ASSERT_TRUE(shards.ok()) << shards.status();
   EXPECT_EQ(*shards, (std::vector<std::string>{dir.Sub("out/shard-00000.h5"),
                                                dir.Sub("out/shard-00001.h5")}));
@@ -73,10 +73,10 @@ TEST(Pack, PacksGoodImagesAndReportsBadOnes) {
                                           {"sub/d.png", ImageEncoding::kPng, 5, 6},
                                           {"sub/deeper/c.JPEG", ImageEncoding::kJpeg, 8, 24}};
   for (size_t i = 0; i < expected.size(); ++i) {
-    auto reader = ImageShardReader::Open((*shards)[i / 2]);
+    auto reader = ImageShardReader::open((*shards)[i / 2]);
     ASSERT_TRUE(reader.ok()) << reader.status();
     EXPECT_EQ((*reader)->size(), 2);
-    absl::StatusOr<ImageRecord> record = (*reader)->Read(static_cast<int64_t>(i % 2));
+    absl::StatusOr<ImageRecord> record = (*reader)->read(static_cast<int64_t>(i % 2));
     ASSERT_TRUE(record.ok()) << record.status();
     EXPECT_EQ(record->source_id, expected[i].id);
     EXPECT_EQ(record->encoding, expected[i].encoding);
@@ -97,26 +97,26 @@ TEST(Pack, PacksGoodImagesAndReportsBadOnes) {
 TEST(Pack, OneThreadGivesTheSameShards) {
   TempDir dir;
   MakeTree(dir);
-  ASSERT_TRUE(PackImages(Folder(dir.Sub("in"), dir.Sub("one"), 3, 1)).ok());
-  ASSERT_TRUE(PackImages(Folder(dir.Sub("in"), dir.Sub("four"), 3, 4)).ok());
+  ASSERT_TRUE(pack_images(Folder(dir.Sub("in"), dir.Sub("one"), 3, 1)).ok());
+  ASSERT_TRUE(pack_images(Folder(dir.Sub("in"), dir.Sub("four"), 3, 4)).ok());
   EXPECT_EQ(ReadBytes(dir.Sub("one/shard-00000.h5")), ReadBytes(dir.Sub("four/shard-00000.h5")));
   EXPECT_EQ(ReadBytes(dir.Sub("one/shard-00001.h5")), ReadBytes(dir.Sub("four/shard-00001.h5")));
 }
 
 TEST(Pack, ErrorsNameTheProblem) {
   TempDir dir;
-  absl::StatusOr<PackReport> missing = PackImages(Folder(dir.Sub("nope"), dir.Sub("out"), 10, 1));
+  absl::StatusOr<PackReport> missing = pack_images(Folder(dir.Sub("nope"), dir.Sub("out"), 10, 1));
   ASSERT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find(dir.Sub("nope")), std::string::npos);
 
   WriteBytes(dir.Sub("texts/a.txt"), {'x'});
-  absl::StatusOr<PackReport> no_images = PackImages(Folder(dir.Sub("texts"), dir.Sub("out"), 10, 1));
+  absl::StatusOr<PackReport> no_images = pack_images(Folder(dir.Sub("texts"), dir.Sub("out"), 10, 1));
   ASSERT_FALSE(no_images.ok());
   EXPECT_NE(no_images.status().message().find("no .png/.jpg/.jpeg"), std::string::npos);
 
   MakeTree(dir);
-  ASSERT_TRUE(PackImages(Folder(dir.Sub("in"), dir.Sub("out"), 10, 1)).ok());
-  absl::StatusOr<PackReport> again = PackImages(Folder(dir.Sub("in"), dir.Sub("out"), 10, 1));
+  ASSERT_TRUE(pack_images(Folder(dir.Sub("in"), dir.Sub("out"), 10, 1)).ok());
+  absl::StatusOr<PackReport> again = pack_images(Folder(dir.Sub("in"), dir.Sub("out"), 10, 1));
   ASSERT_FALSE(again.ok()) << "packing over existing shards would mix datasets";
   EXPECT_NE(again.status().message().find("already holds shards"), std::string::npos);
 }

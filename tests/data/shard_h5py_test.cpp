@@ -6,13 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "data/data_test_support.h"
-#include "data/half.h"
-#include "data/image_encode.h"
-#include "data/mesh_shard.h"
-#include "data/pack_captions.h"
-#include "data/shard.h"
-#include "data/synthetic_media.h"
-#include "data/video_shard.h"
+#include "data/util/half.h"
+#include "data/media/image_encode.h"
+#include "data/shards/mesh_shard.h"
+#include "data/pack/captions.h"
+#include "data/shards/image_shard.h"
+#include "data/synthetic/synthetic_media.h"
+#include "data/shards/video_shard.h"
 
 namespace tetra::data {
 namespace {
@@ -57,7 +57,7 @@ bool HavePython() {
 // Embedding i of caption c: (c.size(), i), exact in fp16.
 class IndexEncoder : public TextEncoder {
  public:
-  absl::StatusOr<std::vector<float>> Encode(const std::vector<std::string>& texts) override {
+  absl::StatusOr<std::vector<float>> encode(const std::vector<std::string>& texts) override {
     std::vector<float> out;
     for (const std::string& t : texts) out.insert(out.end(), {static_cast<float>(t.size()), 0.25f});
     return out;
@@ -69,22 +69,22 @@ class IndexEncoder : public TextEncoder {
 TEST(ShardH5py, PythonReadsVideoShardsAndCaptions) {
   if (!HavePython()) GTEST_SKIP() << "TETRA_PYTHON/TETRA_SOURCE_DIR unset (ctest sets them)";
   testing::TempDir dir;
-  auto writer = VideoShardWriter::Create(dir.Sub("shard-00000.h5"));
+  auto writer = VideoShardWriter::create(dir.Sub("shard-00000.h5"));
   ASSERT_TRUE(writer.ok()) << writer.status();
   std::vector<VideoRecord> records(2);
   for (int clip = 0; clip < 2; ++clip) {
     records[clip].info = {"clips/v" + std::to_string(clip) + ".mp4", ImageEncoding::kJpeg, 24, 32,
                           8.0 + clip, 0, 48, 64, 24.0};
     for (int k = 0; k < 5 + clip; ++k) {
-      records[clip].frames.push_back(*EncodeJpegBytes(SyntheticFrame(k, 24, 32), 90));
+      records[clip].frames.push_back(*encode_jpeg_bytes(synthetic_frame(k, 24, 32), 90));
     }
-    ASSERT_TRUE((*writer)->Add(records[clip]).ok());
+    ASSERT_TRUE((*writer)->add(records[clip]).ok());
   }
-  ASSERT_TRUE((*writer)->Finish().ok());
+  ASSERT_TRUE((*writer)->finish().ok());
   const std::string manifest = "path,caption\nclips/v1.mp4,\"a clip, captioned\"\n";
   testing::WriteBytes(dir.Sub("m.csv"), std::vector<uint8_t>(manifest.begin(), manifest.end()));
   IndexEncoder encoder;
-  ASSERT_TRUE(PackCaptions({dir.Sub("m.csv"), dir.path(), 4}, &encoder).ok());
+  ASSERT_TRUE(pack_captions({dir.Sub("m.csv"), dir.path(), 4}, &encoder).ok());
 
   const nlohmann::json s = ReadWithPython(dir.Sub("shard-00000.h5"));
   EXPECT_EQ(s["modality"], "video");
@@ -116,7 +116,7 @@ TEST(ShardH5py, PythonReadsMeshShards) {
     coords_sum += v + 10 + v + 63;
     for (int k = 0; k < kVoxelFeatureWidth; ++k) {
       const float value = static_cast<float>((k + v) % 5) / 4.0f;
-      r.voxels.features.push_back(FloatToHalf(value));
+      r.voxels.features.push_back(float_to_half(value));
       features_sum += value;
     }
   }
@@ -124,13 +124,13 @@ TEST(ShardH5py, PythonReadsMeshShards) {
   r.views.resolution = 16;
   r.views.rgb.assign(2 * 16 * 16 * 3, 7);
   r.views.rgb[5] = 200;
-  r.views.depth.assign(2 * 16 * 16, FloatToHalf(1.5f));
+  r.views.depth.assign(2 * 16 * 16, float_to_half(1.5f));
   r.views.extrinsics.assign(32, 0.5f);
   r.views.intrinsics.assign(18, 1.0f);
-  auto writer = MeshShardWriter::Create(dir.Sub("shard-00000.h5"));
+  auto writer = MeshShardWriter::create(dir.Sub("shard-00000.h5"));
   ASSERT_TRUE(writer.ok()) << writer.status();
-  ASSERT_TRUE((*writer)->Add(r).ok());
-  ASSERT_TRUE((*writer)->Finish().ok());
+  ASSERT_TRUE((*writer)->add(r).ok());
+  ASSERT_TRUE((*writer)->finish().ok());
 
   const nlohmann::json s = ReadWithPython(dir.Sub("shard-00000.h5"));
   EXPECT_EQ(s["modality"], "mesh");

@@ -5,7 +5,7 @@
 #include <filesystem>
 
 #include "data/data_test_support.h"
-#include "data/shard.h"
+#include "data/shards/image_shard.h"
 
 namespace tetra::data {
 namespace {
@@ -26,7 +26,7 @@ std::vector<ImageRecord> MixedRecords() {
 }
 
 std::unique_ptr<ImageShardReader> OpenOrDie(const std::string& path) {
-  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::Open(path);
+  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::open(path);
   EXPECT_TRUE(reader.ok()) << reader.status();
   return reader.ok() ? std::move(*reader) : nullptr;
 }
@@ -43,7 +43,7 @@ TEST(Shard, RoundTripsBytesAndMetadata) {
   EXPECT_EQ(reader->path(), path);
   EXPECT_EQ(reader->format_version(), kShardFormatVersion);
   for (int64_t i = 2; i >= 0; --i) {  // out of order: each read stands alone
-    absl::StatusOr<ImageRecord> got = reader->Read(i);
+    absl::StatusOr<ImageRecord> got = reader->read(i);
     ASSERT_TRUE(got.ok()) << got.status();
     EXPECT_EQ(got->source_id, records[i].source_id);
     EXPECT_EQ(got->encoding, records[i].encoding);
@@ -51,17 +51,19 @@ TEST(Shard, RoundTripsBytesAndMetadata) {
     EXPECT_EQ(got->width, records[i].width);
     EXPECT_EQ(got->bytes, records[i].bytes);
   }
-  absl::StatusOr<Image> raw = reader->ReadImage(0);
+  absl::StatusOr<Image> raw = reader->read_image(0);
   ASSERT_TRUE(raw.ok()) << raw.status();
   EXPECT_EQ(raw->rgb, PatternImage(5, 7, 1).rgb);
-  absl::StatusOr<Image> png = reader->ReadImage(1);
+  absl::StatusOr<Image> png = reader->read_image(1);
   ASSERT_TRUE(png.ok()) << png.status();
   EXPECT_EQ(png->rgb, PatternImage(9, 4, 2).rgb);
-  absl::StatusOr<Image> jpeg = reader->ReadImage(2);
+  absl::StatusOr<Image> jpeg = reader->read_image(2);
   ASSERT_TRUE(jpeg.ok()) << jpeg.status();
   EXPECT_EQ(jpeg->height, 16);
-  EXPECT_FALSE(reader->Read(3).ok());
-  EXPECT_FALSE(reader->Read(-1).ok());
+  EXPECT_FALSE(reader->read(3).ok());
+  EXPECT_FALSE(reader->read(-1).ok());
+  EXPECT_EQ(reader->read(3).status().code(), absl::StatusCode::kOutOfRange);
+  EXPECT_EQ(reader->read(-1).status().code(), absl::StatusCode::kOutOfRange);
 }
 
 TEST(Shard, SameContentGivesByteIdenticalFiles) {
@@ -75,7 +77,7 @@ TEST(Shard, GarbageFileIsAClearError) {
   TempDir dir;
   const std::string path = dir.Sub("junk.h5");
   WriteBytes(path, std::vector<uint8_t>(5000, 0x5a));
-  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::Open(path);
+  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::open(path);
   ASSERT_FALSE(reader.ok());
   const std::string message(reader.status().message());
   EXPECT_NE(message.find(path), std::string::npos) << message;
@@ -90,10 +92,10 @@ TEST(Shard, TruncatedShardIsAnError) {
   std::vector<uint8_t> bytes = ReadBytes(path);
   bytes.resize(bytes.size() / 3);
   WriteBytes(path, bytes);
-  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::Open(path);
+  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::open(path);
   if (reader.ok()) {  // the superblock may survive; then reading the samples must fail
     bool any_failed = false;
-    for (int64_t i = 0; i < (*reader)->size(); ++i) any_failed |= !(*reader)->Read(i).ok();
+    for (int64_t i = 0; i < (*reader)->size(); ++i) any_failed |= !(*reader)->read(i).ok();
     EXPECT_TRUE(any_failed);
   } else {
     EXPECT_NE(reader.status().message().find(path), std::string::npos);
@@ -128,7 +130,7 @@ TEST(Shard, NewerFormatVersionIsRefusedWithTheVersion) {
   const std::string path = dir.Sub("future.h5");
   WriteShard(path, MixedRecords());
   PatchInt32Attribute(path, "format_version", 7);
-  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::Open(path);
+  absl::StatusOr<std::unique_ptr<ImageShardReader>> reader = ImageShardReader::open(path);
   ASSERT_FALSE(reader.ok());
   EXPECT_EQ(reader.status().message(),
             "shard " + path +
@@ -138,23 +140,31 @@ TEST(Shard, NewerFormatVersionIsRefusedWithTheVersion) {
 
 TEST(Shard, WriterRejectsBadRecordsAndMisuse) {
   TempDir dir;
-  auto writer = ImageShardWriter::Create(dir.Sub("w.h5"));
+  auto writer = ImageShardWriter::create(dir.Sub("w.h5"));
   ASSERT_TRUE(writer.ok());
   ImageRecord short_raw = RawRecord("short", PatternImage(4, 4, 1));
   short_raw.bytes.pop_back();
-  absl::Status bad = (*writer)->Add(short_raw);
+  absl::Status bad = (*writer)->add(short_raw);
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.message().find("'short'"), std::string::npos) << bad;
-  EXPECT_FALSE((*writer)->Finish().ok()) << "an empty shard must be refused";
+  absl::Status empty = (*writer)->finish();
+  EXPECT_FALSE(empty.ok()) << "an empty shard must be refused";
+  EXPECT_EQ(empty.code(), absl::StatusCode::kFailedPrecondition) << empty;
 
-  auto second = ImageShardWriter::Create(dir.Sub("x.h5"));
-  ASSERT_TRUE((*second)->Add(RawRecord("ok", PatternImage(2, 2, 1))).ok());
+  auto second = ImageShardWriter::create(dir.Sub("x.h5"));
+  ASSERT_TRUE((*second)->add(RawRecord("ok", PatternImage(2, 2, 1))).ok());
   EXPECT_EQ((*second)->size(), 1);
-  ASSERT_TRUE((*second)->Finish().ok());
-  EXPECT_FALSE((*second)->Add(RawRecord("late", PatternImage(2, 2, 1))).ok());
-  EXPECT_FALSE((*second)->Finish().ok());
+  ASSERT_TRUE((*second)->finish().ok());
+  absl::Status late = (*second)->add(RawRecord("late", PatternImage(2, 2, 1)));
+  EXPECT_FALSE(late.ok());
+  EXPECT_EQ(late.code(), absl::StatusCode::kFailedPrecondition) << late;
+  absl::Status twice = (*second)->finish();
+  EXPECT_FALSE(twice.ok());
+  EXPECT_EQ(twice.code(), absl::StatusCode::kFailedPrecondition) << twice;
 
-  EXPECT_FALSE(ImageShardWriter::Create(dir.Sub("missing/dir/s.h5")).ok());
+  auto no_folder = ImageShardWriter::create(dir.Sub("missing/dir/s.h5"));
+  EXPECT_FALSE(no_folder.ok());
+  EXPECT_EQ(no_folder.status().code(), absl::StatusCode::kNotFound) << no_folder.status();
 }
 
 TEST(Shard, ListShardsSortsAndExplainsMissingData) {
@@ -164,18 +174,18 @@ TEST(Shard, ListShardsSortsAndExplainsMissingData) {
   WriteBytes(dir.Sub("c.h5.tmp"), {1});
   WriteBytes(dir.Sub("notes.txt"), {1});
   std::filesystem::create_directories(dir.Sub("nested.h5"));
-  absl::StatusOr<std::vector<std::string>> shards = ListShards(dir.path());
+  absl::StatusOr<std::vector<std::string>> shards = list_shards(dir.path());
   ASSERT_TRUE(shards.ok()) << shards.status();
   EXPECT_EQ(*shards, (std::vector<std::string>{dir.Sub("a.h5"), dir.Sub("b.h5")}));
 
-  absl::StatusOr<std::vector<std::string>> missing = ListShards(dir.Sub("nope"));
+  absl::StatusOr<std::vector<std::string>> missing = list_shards(dir.Sub("nope"));
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().message(),
             "data path '" + dir.Sub("nope") +
                 "' does not exist: pack a dataset with `tetra-data pack images|videos|meshes --in DIR --out " +
                 dir.Sub("nope") + "`");
   std::filesystem::create_directories(dir.Sub("empty"));
-  absl::StatusOr<std::vector<std::string>> empty = ListShards(dir.Sub("empty"));
+  absl::StatusOr<std::vector<std::string>> empty = list_shards(dir.Sub("empty"));
   ASSERT_FALSE(empty.ok());
   EXPECT_NE(empty.status().message().find("no *.h5 shards"), std::string::npos);
 }
@@ -183,7 +193,7 @@ TEST(Shard, ListShardsSortsAndExplainsMissingData) {
 TEST(Shard, OpenNamesAMissingFile) {
   TempDir dir;
   absl::StatusOr<std::unique_ptr<ImageShardReader>> reader =
-      ImageShardReader::Open(dir.Sub("gone.h5"));
+      ImageShardReader::open(dir.Sub("gone.h5"));
   ASSERT_FALSE(reader.ok());
   EXPECT_NE(reader.status().message().find(dir.Sub("gone.h5")), std::string::npos);
 }

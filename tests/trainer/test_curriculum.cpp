@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <sstream>
 
-#include "data/embedded.h"
+#include "data/embedded/embedded.h"
 #include "parallel/self_communicator.h"
 #include "trainer/config/config.h"
 #include "trainer/eval/evaluate.h"
@@ -167,7 +167,7 @@ TEST(TrainStep, FrozenPartsKeepTheirWeightsWhileTheRestTrains) {
   small.num_heldout = 4;
   small.video_train = small.mesh_train = 4;
   small.video_heldout = small.mesh_heldout = 2;
-  ASSERT_TRUE(data::EnsureEmbeddedDataset(dir.string(), small).ok());
+  ASSERT_TRUE(data::ensure_embedded_dataset(dir.string(), small).ok());
   auto config = parse_config(R"(
 model: {preset: tiny, embed_dim: 64}
 loss: {sem_weight: "1", image: {lpips: "0", gram: "0", clip: "0", distill: "0", siglip: "1"}}

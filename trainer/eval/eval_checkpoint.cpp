@@ -5,8 +5,8 @@
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
-#include "data/inspect.h"
-#include "data/shard.h"
+#include "data/shards/inspect.h"
+#include "data/shards/image_shard.h"
 #include "parallel/self_communicator.h"
 #include "trainer/state/checkpoint_files.h"
 #include "trainer/state/checkpoint_store.h"
@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 namespace {
 
 bool has_shards(const fs::path& dir) {
-  auto shards = data::ListShards(dir.string());
+  auto shards = data::list_shards(dir.string());
   return shards.ok() && !shards->empty();
 }
 
@@ -31,8 +31,8 @@ absl::StatusOr<std::vector<common::Modality>> point_at_data(const std::string& r
   for (common::Modality m : modalities) modality_paths(config->data, m) = ModalityPaths{};
   std::vector<common::Modality> found;
   if (has_shards(root)) {  // one modality: the files say which
-    auto first = data::ListShards(root);
-    auto modality = data::ShardModality(first->front());
+    auto first = data::list_shards(root);
+    auto modality = data::shard_modality(first->front());
     if (!modality.ok()) return modality.status();
     modality_paths(config->data, *modality).heldout = root;
     return std::vector<common::Modality>{*modality};

@@ -8,8 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/numbers.h"
-#include "data/loader.h"
-#include "data/mesh_shard.h"
+#include "data/loader/loader.h"
+#include "data/shards/mesh_shard.h"
 #include "losses/reconstruction.h"
 #include "model/fsq.h"
 #include "trainer/eval/eval_metrics.h"
@@ -31,13 +31,13 @@ void trim_batch(data::Batch* batch, size_t keep, int64_t features) {
 
 absl::StatusOr<HeldoutSet> load_set(const Config& config, size_t stage, common::Modality modality, torch::Device device) {
   data::LoaderOptions options = heldout_loader_options(config, stage, modality);
-  auto loader = data::Loader::Create(options);
+  auto loader = data::Loader::create(options);
   if (!loader.ok()) return loader.status();
   HeldoutSet set;
   set.modality = modality;
   const int64_t target = std::min(config.data.heldout_samples, (*loader)->total_samples());
   while (set.samples < target) {
-    auto batch = (*loader)->Next();
+    auto batch = (*loader)->next();
     if (!batch.ok()) return batch.status();
     trim_batch(&*batch, static_cast<size_t>(target - set.samples), options.patch.features());
     set.samples += static_cast<int64_t>(batch->samples.size());
@@ -104,9 +104,9 @@ torch::Tensor stored_views(const std::string& label) {
   const size_t hash = label.rfind('#');
   int64_t index = 0;
   if (hash == std::string::npos || !absl::SimpleAtoi(label.substr(hash + 1), &index)) return {};
-  auto shard = data::MeshShardReader::Open(label.substr(0, hash));
+  auto shard = data::MeshShardReader::open(label.substr(0, hash));
   if (!shard.ok()) return {};
-  auto views = (*shard)->ReadViews(index);
+  auto views = (*shard)->read_views(index);
   if (!views.ok() || views->count == 0) return {};
   auto rgb = torch::from_blob(views->rgb.data(), {views->count, views->resolution, views->resolution, 3}, torch::kUInt8);
   return rgb.to(torch::kFloat).div(127.5).sub(1.0);

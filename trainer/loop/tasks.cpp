@@ -3,7 +3,7 @@
 #include <torch/torch.h>
 
 #include "absl/strings/str_cat.h"
-#include "data/embedded.h"
+#include "data/embedded/embedded.h"
 
 namespace tetra::trainer {
 
@@ -64,7 +64,7 @@ std::string embedded_root(const Config& config) {
 }
 
 std::string modality_dir(const Config& config, common::Modality modality, bool heldout) {
-  if (config.data.source == "embedded") return data::EmbeddedSplitDir(embedded_root(config), modality, heldout);
+  if (config.data.source == "embedded") return data::embedded_split_dir(embedded_root(config), modality, heldout);
   const ModalityPaths& paths = modality_paths(config.data, modality);
   return heldout ? paths.heldout : paths.train;
 }
@@ -170,7 +170,7 @@ absl::StatusOr<std::unique_ptr<TaskFeeds>> TaskFeeds::Create(const Config& confi
     const std::string name = task_name(share.task);
     auto found = start.find(name);
     const data::LoaderCursor cursor = found == start.end() ? data::LoaderCursor{} : found->second;
-    auto loader = data::Loader::Create(task_loader_options(config, stage_index, share.task, rank, world), cursor);
+    auto loader = data::Loader::create(task_loader_options(config, stage_index, share.task, rank, world), cursor);
     if (!loader.ok())
       return absl::Status(loader.status().code(), absl::StrCat("stages.", stage_index, ".tasks.", name,
                                                                " (data.", common::modality_name(task_modality(share.task)), "): ", loader.status().message()));
@@ -181,7 +181,7 @@ absl::StatusOr<std::unique_ptr<TaskFeeds>> TaskFeeds::Create(const Config& confi
 }
 
 absl::StatusOr<TaskBatch> TaskFeeds::next(Task task) {
-  auto batch = loaders_.at(task)->Next();
+  auto batch = loaders_.at(task)->next();
   if (!batch.ok()) return batch.status();
   TaskBatch out = to_task_batch(task, std::move(*batch));
   cursors_[task_name(task)] = out.next;

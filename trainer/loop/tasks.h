@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "data/loader.h"
+#include "data/loader/loader.h"
 #include "losses/loss_options.h"
 #include "model/tokens.h"
 #include "trainer/config/config.h"

@@ -17,8 +17,8 @@
 #include "parallel/mesh.h"
 #include "parallel/mpi_runtime.h"
 #include "parallel/world.h"
-#include "data/embedded.h"
-#include "data/shard.h"
+#include "data/embedded/embedded.h"
+#include "data/shards/image_shard.h"
 #include "losses/frozen.h"
 #include "trainer/state/checkpoint_store.h"
 #include "trainer/eval/evaluate.h"
@@ -91,7 +91,7 @@ absl::StatusOr<std::string> agree_on_run_dir(const Config& config, const TrainOp
 // The embedded dataset is generated once, by rank 0, before any rank opens it.
 absl::Status prepare_embedded_data(const Config& config) {
   if (config.data.source != "embedded") return absl::OkStatus();
-  return data::EnsureEmbeddedDataset(embedded_root(config), data::EmbeddedDatasetOptions{});
+  return data::ensure_embedded_dataset(embedded_root(config), data::EmbeddedDatasetOptions{});
 }
 
 // Every folder any stage will read, checked now: a missing video folder must stop the run before
@@ -103,7 +103,7 @@ absl::Status check_data_folders(const Config& config) {
       for (const bool heldout : {false, true}) {
         const std::string dir = modality_dir(config, m, heldout);
         if (heldout && dir.empty()) continue;  // no held-out data: that modality is not evaluated
-        if (auto shards = data::ListShards(dir); !shards.ok())
+        if (auto shards = data::list_shards(dir); !shards.ok())
           return absl::Status(shards.status().code(),
                               absl::StrCat("stages.", i, ".tasks.", task_name(share.task), " reads data.",
                                            common::modality_name(m), heldout ? ".heldout" : ".train", ": ",

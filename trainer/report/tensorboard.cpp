@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
-#include "data/image_encode.h"
+#include "data/media/image_encode.h"
 #include "trainer/report/protobuf_writer.h"
 
 namespace tetra::trainer {
@@ -97,7 +97,7 @@ void TensorBoardWriter::scalar(const std::string& tag, double value, int64_t ste
 
 absl::Status TensorBoardWriter::image(const std::string& tag, const uint8_t* rgb, int64_t height, int64_t width,
                                       int64_t step) {
-  auto png = data::EncodePngBytes(data::Image{height, width, std::vector<uint8_t>(rgb, rgb + height * width * 3)});
+  auto png = data::encode_png_bytes(data::Image{height, width, std::vector<uint8_t>(rgb, rgb + height * width * 3)});
   if (!png.ok()) return png.status();
   ProtobufWriter img;
   img.varint_field(kHeight, static_cast<uint64_t>(height));

@@ -73,7 +73,7 @@ absl::Status load_weights(const std::string& dir, Trainable& trainable, WeightEm
 
 std::string cursors_json(const std::map<std::string, data::LoaderCursor>& cursors) {
   json out = json::object();
-  for (const auto& [task, cursor] : cursors) out[task] = data::FormatCursor(cursor);
+  for (const auto& [task, cursor] : cursors) out[task] = data::format_cursor(cursor);
   return out.dump();
 }
 
@@ -100,7 +100,7 @@ absl::StatusOr<std::map<std::string, data::LoaderCursor>> parse_cursors(const st
                                             "older checkpoint (delete this folder)"));
   std::map<std::string, data::LoaderCursor> out;
   for (const auto& [task, value] : saved.items()) {
-    auto cursor = value.is_string() ? data::ParseCursor(value.get<std::string>())
+    auto cursor = value.is_string() ? data::parse_cursor(value.get<std::string>())
                                     : absl::StatusOr<data::LoaderCursor>(absl::InvalidArgumentError("not a string"));
     if (!cursor.ok())
       return absl::DataLossError(absl::StrCat("data cursor of task ", task, " in ", path, ": ",

@@ -18,7 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "data/loader.h"
+#include "data/loader/loader.h"
 #include "trainer/state/ema.h"
 #include "trainer/state/trainable.h"
 

@@ -29,7 +29,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "data/loader.h"
+#include "data/loader/loader.h"
 #include "losses/composer.h"
 #include "parallel/data_parallel.h"
 #include "trainer/config/config.h"
@@ -83,7 +83,7 @@ class TrainingState {
   // parallelism must guarantee).
   absl::StatusOr<CheckpointInfo> save(CheckpointStore& store);
   // Every rank reads the folder: the same world size restores everything exactly; another one
-  // reshards the optimizer state and moves each task's data cursor by data::Loader::ResumeCursor's
+  // reshards the optimizer state and moves each task's data cursor by data::Loader::resume_cursor's
   // rule. The model must already have the checkpoint stage's shape (enter_stage). Notes for the
   // user (what was resharded) go to `log`.
   absl::Status resume(const std::string& dir, std::ostream& log);

@@ -124,7 +124,7 @@ absl::StatusOr<std::map<std::string, data::LoaderCursor>> resume_cursors(const s
     for (const auto& r : ranks)
       if (r.cursors.count(name)) saved.push_back(r.cursors.at(name));
     if (saved.empty()) continue;
-    auto cursor = data::Loader::ResumeCursor(
+    auto cursor = data::Loader::resume_cursor(
         task_loader_options(config, static_cast<size_t>(stage), share.task, rank, world), saved);
     if (!cursor.ok()) return cursor.status();
     out[name] = *cursor;
