@@ -18,6 +18,15 @@
 
 namespace tetra::data {
 
+// The root attributes every shard carries (docs/data-format.md).
+namespace shard_root {
+inline constexpr char kFormatAttr[] = "format";
+inline constexpr char kFormatValue[] = "tetra-shard";
+inline constexpr char kVersionAttr[] = "format_version";
+inline constexpr char kModalityAttr[] = "modality";
+inline constexpr char kNumSamplesAttr[] = "num_samples";
+}  // namespace shard_root
+
 // IEEE binary16, little-endian: what h5py reads as numpy float16. HDF5 1.10 has no predefined one.
 H5Type make_half_type();
 

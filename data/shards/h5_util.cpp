@@ -42,4 +42,13 @@ H5Type make_utf8_string_type() {
   return type;
 }
 
+H5Space select_rows(hid_t file_space, const std::vector<hsize_t>& dims, hsize_t first, hsize_t rows) {
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
+  start[0] = first;
+  count[0] = rows;
+  if (H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr) < 0)
+    return H5Space(-1);
+  return H5Space(H5Screate_simple(static_cast<int>(dims.size()), count.data(), nullptr));
+}
+
 }  // namespace tetra::data

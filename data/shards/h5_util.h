@@ -4,6 +4,7 @@
 
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -66,5 +67,9 @@ absl::Status hdf5_error(absl::StatusCode code, absl::string_view context, absl::
 
 // A variable-length UTF-8 string type (what h5py reads back as str).
 H5Type make_utf8_string_type();
+
+// Selects rows [first, first + rows) (whole along the other dimensions) in `file_space`; returns the
+// matching memory space (negative handle when the selection fails).
+H5Space select_rows(hid_t file_space, const std::vector<hsize_t>& dims, hsize_t first, hsize_t rows);
 
 }  // namespace tetra::data
