@@ -2,28 +2,12 @@
 
 namespace tetra::data {
 
-const char* modality_disk_name(Modality m) {
-  switch (m) {
-    case Modality::kImage:
-      return "image";
-    case Modality::kVideo:
-      return "video";
-    case Modality::k3d:
-      return "mesh";  // on-disk name of the 3d modality (docs/data-format.md)
-  }
-  return "unknown";
-}
+// The on-disk names are the common names except for 3d (docs/data-format.md is the contract).
+const char* modality_disk_name(Modality m) { return m == Modality::k3d ? "mesh" : common::modality_name(m); }
 
 const char* modality_group(Modality m) {
-  switch (m) {
-    case Modality::kImage:
-      return "images";
-    case Modality::kVideo:
-      return "videos";
-    case Modality::k3d:
-      return "meshes";  // on-disk group of the 3d modality (docs/data-format.md)
-  }
-  return "unknown";
+  static constexpr const char* kGroups[] = {"images", "videos", "meshes"};  // in enum order
+  return kGroups[static_cast<int>(m)];
 }
 
 bool parse_modality_disk_name(std::string_view name, Modality* out) {
