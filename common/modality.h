@@ -1,6 +1,6 @@
 // The three sample kinds of SPEC section 1, one enum for every folder. In code, config keys, log
 // prefixes and metric names the third one is spelled "3d". (On-disk shard names predate this and
-// stay "mesh"/"meshes": see data/modality.h.)
+// stay "mesh"/"meshes": see data/shards/modality.h.)
 #pragma once
 #include <optional>
 #include <string_view>

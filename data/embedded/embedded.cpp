@@ -19,7 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "data/embedded/scenes.h"
 #include "data/embedded/hashed_text_encoder.h"
-#include "data/io_util.h"
+#include "data/util/io_util.h"
 #include "data/util/ordered_pool.h"
 #include "data/pack/captions.h"
 

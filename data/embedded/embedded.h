@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "data/modality.h"
+#include "data/shards/modality.h"
 
 namespace tetra::data {
 

@@ -11,8 +11,8 @@
 
 #include "absl/status/statusor.h"
 #include "data/shards/mesh_shard.h"
-#include "data/modality.h"
-#include "data/patchify.h"
+#include "data/shards/modality.h"
+#include "data/loader/patchify.h"
 #include "data/media/transform.h"
 
 namespace tetra::data {

@@ -14,7 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "data/media/image.h"
 #include "data/media/image_encode.h"
-#include "data/io_util.h"
+#include "data/util/io_util.h"
 
 namespace tetra::data {
 namespace {

@@ -7,7 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "data/io_util.h"
+#include "data/util/io_util.h"
 
 namespace tetra::data {
 namespace {

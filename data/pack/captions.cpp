@@ -9,7 +9,7 @@
 #include "data/pack/caption_manifest.h"
 #include "data/shards/h5_shard_file.h"
 #include "data/util/half.h"
-#include "data/io_util.h"
+#include "data/util/io_util.h"
 #include "data/shards/image_shard.h"
 #include "data/shards/text_columns.h"
 

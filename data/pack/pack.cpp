@@ -3,7 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "data/media/image.h"
-#include "data/io_util.h"
+#include "data/util/io_util.h"
 #include "data/pack/runner.h"
 #include "data/shards/image_shard.h"
 

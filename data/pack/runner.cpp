@@ -10,7 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "data/io_util.h"
+#include "data/util/io_util.h"
 #include "data/util/rng_util.h"
 
 namespace tetra::data {

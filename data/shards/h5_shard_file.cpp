@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "absl/strings/str_cat.h"
-#include "data/io_util.h"
+#include "data/util/io_util.h"
 #include "data/shards/image_shard.h"
 
 namespace tetra::data {

@@ -14,7 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "data/shards/h5_util.h"
-#include "data/modality.h"
+#include "data/shards/modality.h"
 
 namespace tetra::data {
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "data/modality.h"
+#include "data/shards/modality.h"
 
 namespace tetra::data {
 

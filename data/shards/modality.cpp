@@ -1,4 +1,4 @@
-#include "data/modality.h"
+#include "data/shards/modality.h"
 
 namespace tetra::data {
 

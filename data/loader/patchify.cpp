@@ -1,4 +1,4 @@
-#include "data/patchify.h"
+#include "data/loader/patchify.h"
 
 #include <algorithm>
 #include <array>

@@ -1,4 +1,4 @@
-#include "data/io_util.h"
+#include "data/util/io_util.h"
 
 #include "common/status_macros.h"
 
