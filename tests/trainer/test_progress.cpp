@@ -65,6 +65,14 @@ TEST(Progress, FormatRateAndStatusLine) {
   EXPECT_EQ(format_status_line(r, ""), "[..........] 0/4000 | loss 0.0812");
 }
 
+// Launchers give each rank a pseudo-terminal whatever the job's output is: auto stays plain there.
+TEST(Progress, AutoIsPlainUnderALauncherOrWithoutATerminal) {
+  EXPECT_TRUE(auto_progress_is_tty(true, "none"));
+  EXPECT_FALSE(auto_progress_is_tty(true, "mpirun"));
+  EXPECT_FALSE(auto_progress_is_tty(true, "slurm"));
+  EXPECT_FALSE(auto_progress_is_tty(false, "none"));
+}
+
 TEST(Progress, ModeNames) {
   for (auto mode : {ProgressMode::kAuto, ProgressMode::kTty, ProgressMode::kPlain})
     EXPECT_EQ(*progress_mode_from_name(progress_mode_name(mode)), mode);

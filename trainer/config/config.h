@@ -51,7 +51,7 @@ struct RunConfig {
     v.field("threads", threads, IntRange{0, 1024}, "CPU threads for torch (0: all cores)");
     v.field("device", device, Choices{{"cpu", "cuda"}}, "where the model runs");
     v.field("progress", progress, Choices{{"auto", "tty", "plain"}},
-            "progress display: a redrawn status line on a terminal, log lines otherwise (auto)");
+            "progress display: a redrawn status line on a terminal, log lines otherwise and under mpirun/srun (auto)");
     v.field("tensorboard", tensorboard, "write TensorBoard event files to <run dir>/tensorboard");
     v.field("grid_samples", grid_samples, IntRange{0, 64},
             "held-out samples per modality shown as input | reconstruction in TensorBoard at each evaluation");

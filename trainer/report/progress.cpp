@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "parallel/launch_env.h"
 
 namespace tetra::trainer {
 namespace {
@@ -51,11 +52,17 @@ std::string format_status_line(const StepReport& r, std::string_view stage) {
   return line;
 }
 
+bool auto_progress_is_tty(bool stdout_is_terminal, const std::string& launcher) {
+  return stdout_is_terminal && launcher == "none";
+}
+
 ProgressDisplay::ProgressDisplay(std::ostream& out, Options options) : out_(out), options_(std::move(options)) {}
 
 ProgressDisplay ProgressDisplay::ForStdout(ProgressMode mode) {
   Options options;
-  options.tty = mode == ProgressMode::kTty || (mode == ProgressMode::kAuto && isatty(STDOUT_FILENO));
+  options.tty = mode == ProgressMode::kTty ||
+                (mode == ProgressMode::kAuto &&
+                 auto_progress_is_tty(isatty(STDOUT_FILENO) != 0, parallel::detect_launch_environment().launcher));
   options.columns = stdout_columns;
   return ProgressDisplay(std::cout, std::move(options));
 }

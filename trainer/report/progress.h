@@ -21,8 +21,12 @@
 
 namespace tetra::trainer {
 
-// run.progress: kAuto picks kTty when stdout is a terminal.
+// run.progress: kAuto picks kTty when stdout is a terminal and no launcher started the process.
 enum class ProgressMode { kAuto, kTty, kPlain };
+// What kAuto resolves to. Launchers (mpirun, srun) give every rank a pseudo-terminal even when the
+// job's output goes to a file, so under one the line is plain: a log never fills with \r redraws.
+// `launcher` as parallel::detect_launch_environment() names it ("none" without one).
+bool auto_progress_is_tty(bool stdout_is_terminal, const std::string& launcher);
 const char* progress_mode_name(ProgressMode mode);  // "auto", "tty", "plain"
 absl::StatusOr<ProgressMode> progress_mode_from_name(std::string_view name);  // error lists the names
 
